@@ -1,0 +1,1 @@
+//! Networking: TCP, UDP and Unix sockets on the reactor.

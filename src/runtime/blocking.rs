@@ -1,0 +1,204 @@
+//! The blocking pool: threads for `spawn_blocking` closures, never the workers.
+//!
+//! At most `max_threads` threads; a new one starts only when no idle thread can take the
+//! job, and an idle thread exits after `KEEP_ALIVE` without work. Jobs are ordinary tasks
+//! (a closure wrapped in a future that is polled once), so their `JoinHandle`s behave like
+//! any other. At shutdown, jobs that have not started are cancelled; running ones finish.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::runtime::{context, Handle};
+use crate::task::cell::Task;
+
+/// How long an idle blocking thread waits for a job before it exits.
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The pool.
+pub(crate) struct Pool {
+    state: Mutex<State>,
+    /// Idle threads wait here for jobs.
+    work: Condvar,
+    /// Shutdown waits here for the threads to exit.
+    exited: Condvar,
+    max_threads: usize,
+    thread_name: String,
+}
+
+struct State {
+    queue: VecDeque<Task>,
+    num_threads: usize,
+    num_idle: usize,
+    /// Wake-ups handed to idle threads and not yet taken.
+    num_notify: usize,
+    is_shutdown: bool,
+    threads: HashMap<usize, thread::JoinHandle<()>>,
+    next_id: usize,
+}
+
+/// A closure as a future: runs it on its first poll.
+pub(crate) struct BlockingTask<F>(Option<F>);
+
+impl<F> BlockingTask<F> {
+    pub(crate) fn new(f: F) -> BlockingTask<F> {
+        BlockingTask(Some(f))
+    }
+}
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("a blocking task is polled once: it completes on its first poll");
+        Poll::Ready(f())
+    }
+}
+
+impl Pool {
+    pub(crate) fn new(max_threads: usize, thread_name: String) -> Pool {
+        Pool {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                num_threads: 0,
+                num_idle: 0,
+                num_notify: 0,
+                is_shutdown: false,
+                threads: HashMap::new(),
+                next_id: 0,
+            }),
+            work: Condvar::new(),
+            exited: Condvar::new(),
+            max_threads,
+            thread_name,
+        }
+    }
+
+    /// Queues a job, waking or starting a thread for it.
+    pub(crate) fn schedule(&self, task: Task, handle: &Handle) {
+        let mut state = self.state.lock();
+        if state.is_shutdown {
+            drop(state);
+            task.shutdown();
+            return;
+        }
+        state.queue.push_back(task);
+        if state.num_idle > 0 {
+            state.num_idle -= 1;
+            state.num_notify += 1;
+            self.work.notify_one();
+            return;
+        }
+        if state.num_threads >= self.max_threads {
+            // Every thread is busy: the job waits for the first one to free up.
+            return;
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        let thread_handle = handle.clone();
+        let spawned = thread::Builder::new()
+            .name(self.thread_name.clone())
+            .spawn(move || run(thread_handle, id));
+        match spawned {
+            Ok(thread) => {
+                state.num_threads += 1;
+                state.threads.insert(id, thread);
+            }
+            Err(_) if state.num_threads > 0 => {
+                // The OS refused a thread; a running one will take the job later.
+            }
+            Err(_) => {
+                // No thread can ever run it: cancel it so its JoinHandle does not hang.
+                let task = state.queue.pop_back();
+                drop(state);
+                if let Some(task) = task {
+                    task.shutdown();
+                }
+            }
+        }
+    }
+
+    /// Number of blocking threads currently running a job.
+    #[allow(dead_code)]
+    pub(crate) fn num_busy(&self) -> usize {
+        let state = self.state.lock();
+        state.num_threads - state.num_idle
+    }
+
+    /// Cancels jobs not yet started and waits (until `deadline`, if given) for the threads
+    /// to finish their current job and exit. Threads still busy at the deadline are left
+    /// to finish on their own.
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        let mut state = self.state.lock();
+        state.is_shutdown = true;
+        let queued: Vec<Task> = state.queue.drain(..).collect();
+        self.work.notify_all();
+        drop(state);
+        for task in queued {
+            task.shutdown();
+        }
+
+        let mut state = self.state.lock();
+        while state.num_threads > 0 {
+            match deadline {
+                Some(deadline) => {
+                    if self.exited.wait_until(&mut state, deadline).timed_out() {
+                        return;
+                    }
+                }
+                None => self.exited.wait(&mut state),
+            }
+        }
+        let threads: Vec<_> = state.threads.drain().map(|(_, t)| t).collect();
+        drop(state);
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(handle: Handle, id: usize) {
+    let _enter = context::enter(&handle);
+    let pool = &handle.shared.blocking;
+    let mut state = pool.state.lock();
+    'outer: loop {
+        while let Some(task) = state.queue.pop_front() {
+            drop(state);
+            task.run();
+            state = pool.state.lock();
+        }
+        if state.is_shutdown {
+            break;
+        }
+        state.num_idle += 1;
+        let deadline = Instant::now() + KEEP_ALIVE;
+        loop {
+            let timed_out = pool.work.wait_until(&mut state, deadline).timed_out();
+            if state.num_notify > 0 {
+                state.num_notify -= 1;
+                continue 'outer;
+            }
+            if state.is_shutdown || timed_out {
+                state.num_idle -= 1;
+                if state.is_shutdown {
+                    break 'outer;
+                }
+                // Idle too long: leave, detaching our own join handle.
+                state.threads.remove(&id);
+                break 'outer;
+            }
+        }
+    }
+    state.num_threads -= 1;
+    pool.exited.notify_all();
+}

@@ -1,0 +1,208 @@
+//! `Builder`: the runtime's flavour and thread settings.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::runtime::scheduler::owned::OwnedTasks;
+use crate::runtime::scheduler::{current_thread, worker, Flavor};
+use crate::runtime::{blocking, driver, Handle, Runtime, Shared};
+
+/// Default cap on blocking-pool threads.
+const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    CurrentThread,
+    MultiThread,
+}
+
+/// Builds a [`Runtime`] with chosen settings. Methods take `&mut self` and return
+/// `&mut Self`, so calls chain and the builder can be reused.
+///
+/// I/O and timers are always on.
+///
+/// # Examples
+///
+/// ```
+/// let rt = flywheel::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-app-worker")
+///     .build()
+///     .unwrap();
+/// let name = rt.block_on(rt.spawn(async {
+///     std::thread::current().name().unwrap().to_owned()
+/// }));
+/// assert_eq!(name.unwrap(), "my-app-worker");
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    max_blocking_threads: usize,
+    start_paused: bool,
+}
+
+impl Builder {
+    /// A builder for a multi-thread, work-stealing runtime (one worker per core unless
+    /// [`worker_threads`](Builder::worker_threads) says otherwise).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    /// A builder for a runtime that runs every task on the thread that calls `block_on`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(async {
+    ///     flywheel::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(here, there);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            thread_name: "flywheel-worker".to_owned(),
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            start_paused: false,
+        }
+    }
+
+    /// Sets the number of worker threads of a multi-thread runtime (ignored by
+    /// current-thread runtimes).
+    ///
+    /// # Panics
+    ///
+    /// When `n` is zero: a multi-thread runtime needs at least one worker (use
+    /// [`Builder::new_current_thread`] for none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 3 }), 3);
+    /// ```
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "worker_threads must be at least 1; use Builder::new_current_thread() for a runtime \
+             without worker threads"
+        );
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Sets the name of the runtime's threads (workers and blocking pool).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().thread_name("io").build().unwrap();
+    /// let job = rt.spawn_blocking(|| std::thread::current().name().unwrap().to_owned());
+    /// assert_eq!(rt.block_on(job).unwrap(), "io");
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Caps the blocking pool at `n` threads (default 512).
+    ///
+    /// # Panics
+    ///
+    /// When `n` is zero: `spawn_blocking` jobs would never run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().max_blocking_threads(4).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| 9)).unwrap(), 9);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn set_start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Builds the runtime and starts its threads.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the poller (epoll) or a worker thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {});
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let (driver, driver_handle) = driver::Driver::new(self.start_paused)?;
+        let blocking = blocking::Pool::new(self.max_blocking_threads, self.thread_name.clone());
+        let (flavor, launch) = match self.kind {
+            Kind::CurrentThread => (Flavor::CurrentThread(current_thread::Shared::new()), None),
+            Kind::MultiThread => {
+                let n = self
+                    .worker_threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let (shared, launch) = worker::Shared::new(n);
+                (Flavor::MultiThread(shared), Some(launch))
+            }
+        };
+        let shared = Arc::new(Shared {
+            flavor,
+            owned: OwnedTasks::new(),
+            blocking,
+            driver: Mutex::new(driver),
+            driver_handle,
+        });
+        let handle = Handle { shared };
+        let runtime = Runtime::from_handle(handle.clone());
+        match launch {
+            None => handle
+                .shared
+                .current_thread()
+                .install_core(Arc::as_ptr(&handle.shared)),
+            // On failure, dropping `runtime` stops the workers already started.
+            Some(launch) => worker::launch(launch, &handle, &self.thread_name)?,
+        }
+        Ok(runtime)
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish()
+    }
+}

@@ -1,0 +1,121 @@
+//! The thread-local context: which runtime `spawn` uses here, which scheduler core this
+//! thread runs, and the cooperative budget of the task being polled.
+//!
+//! Also home of the misuse panics, so their wording lives in one place.
+
+use std::cell::{Cell, RefCell};
+
+use crate::runtime::scheduler::Core;
+use crate::runtime::Handle;
+
+/// Told to users who call `spawn` (or `Handle::current`) outside a runtime.
+pub(crate) const NO_RUNTIME: &str = "there is no flywheel runtime on this thread: call this \
+    from inside `flywheel::run`, `Runtime::block_on` or a spawned task, or spawn through a \
+    `Handle` (`Runtime::handle()`); `Handle::try_current()` checks without panicking";
+
+/// Told to users who call `block_on` from a thread that already runs a runtime.
+pub(crate) const NESTED_BLOCK_ON: &str = "cannot call `block_on` from inside a flywheel \
+    runtime (a worker thread or another `block_on`): that would stall the threads driving \
+    your tasks. `.await` the future instead, spawn it with `flywheel::spawn`, or run the \
+    blocking part in `flywheel::spawn_blocking`";
+
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    core: RefCell<Option<Core>>,
+    in_runtime: Cell<bool>,
+    budget: Cell<u16>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            core: RefCell::new(None),
+            in_runtime: Cell::new(false),
+            budget: Cell::new(crate::runtime::coop::UNCONSTRAINED),
+        }
+    };
+}
+
+/// The runtime entered on this thread, if any.
+pub(crate) fn try_current() -> Option<Handle> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Restores the previous current runtime when dropped.
+#[must_use]
+pub(crate) struct EnterGuard {
+    prev: Option<Handle>,
+    was_in_runtime: bool,
+}
+
+/// Makes `handle` the current runtime of this thread until the guard drops.
+pub(crate) fn enter(handle: &Handle) -> EnterGuard {
+    CONTEXT.with(|c| EnterGuard {
+        prev: c.handle.replace(Some(handle.clone())),
+        was_in_runtime: c.in_runtime.get(),
+    })
+}
+
+/// Like `enter`, for a thread that is about to drive a runtime (a worker or `block_on`).
+///
+/// # Panics
+///
+/// When this thread already drives a runtime.
+pub(crate) fn enter_runtime(handle: &Handle) -> EnterGuard {
+    CONTEXT.with(|c| {
+        if c.in_runtime.replace(true) {
+            panic!("{}", NESTED_BLOCK_ON);
+        }
+        EnterGuard {
+            prev: c.handle.replace(Some(handle.clone())),
+            was_in_runtime: false,
+        }
+    })
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let was = self.was_in_runtime;
+        let _ = CONTEXT.try_with(|c| {
+            c.in_runtime.set(was);
+            // Drop the replaced handle outside the borrow: it may be the last reference.
+            let old = c.handle.replace(prev);
+            drop(old);
+        });
+    }
+}
+
+/// Installs the scheduler core this thread runs; returns the previous one.
+pub(crate) fn set_core(core: Option<Core>) -> Option<Core> {
+    CONTEXT.with(|c| c.core.replace(core))
+}
+
+/// Runs `f` with this thread's scheduler core. `None` when the thread runs none, or when
+/// the core is already borrowed further up the stack (the caller then takes the remote path).
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&mut Core>) -> R) -> R {
+    let mut f = Some(f);
+    let result = CONTEXT.try_with(|c| match c.core.try_borrow_mut() {
+        Ok(mut core) => (f.take().expect("called once"))(core.as_mut()),
+        Err(_) => (f.take().expect("called once"))(None),
+    });
+    match result {
+        Ok(r) => r,
+        // The thread-local is being destroyed: there is no core any more.
+        Err(_) => (f.take().expect("called once"))(None),
+    }
+}
+
+pub(crate) fn budget() -> u16 {
+    CONTEXT
+        .try_with(|c| c.budget.get())
+        .unwrap_or(crate::runtime::coop::UNCONSTRAINED)
+}
+
+pub(crate) fn set_budget(value: u16) {
+    let _ = CONTEXT.try_with(|c| c.budget.set(value));
+}

@@ -1,0 +1,44 @@
+//! Cooperative budget: a task that keeps finding its resources ready yields after a bounded
+//! number of operations, so one hot connection cannot starve the other tasks.
+//!
+//! The budget is per poll of a task: `budget` refills it, resources call `poll_proceed`
+//! before doing work. Outside a task (in `block_on`'s own future) it is unconstrained.
+
+use std::task::{Context, Poll};
+
+use crate::runtime::context;
+
+/// Operations a task may complete in one poll before it is made to yield (tokio uses 128).
+pub(crate) const BUDGET: u16 = 128;
+/// Marks "no budget applies" (outside task polls).
+pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
+
+/// Runs one poll of a task with a full budget.
+pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
+    context::set_budget(BUDGET);
+    let result = f();
+    context::set_budget(UNCONSTRAINED);
+    result
+}
+
+#[allow(dead_code)] // used by the I/O and time resources
+/// Spends one unit of budget; `Pending` (after scheduling a wake-up) when it is used up.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    match context::budget() {
+        UNCONSTRAINED => Poll::Ready(()),
+        0 => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        n => {
+            context::set_budget(n - 1);
+            Poll::Ready(())
+        }
+    }
+}
+
+/// True when the current task has budget left (or none applies).
+#[allow(dead_code)]
+pub(crate) fn has_budget_remaining() -> bool {
+    context::budget() != 0
+}

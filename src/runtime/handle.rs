@@ -1,0 +1,182 @@
+//! `Handle`: a cheap, clonable reference to a runtime, usable from any thread.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::runtime::blocking::BlockingTask;
+use crate::runtime::scheduler::{self, current_thread, worker, Flavor, Kind};
+use crate::runtime::{context, Shared};
+use crate::task::cell::{Cell, Task};
+use crate::task::JoinHandle;
+
+/// A reference to a runtime: spawn onto it, or block on it, from any thread.
+///
+/// Cloning is cheap (one reference count). A `Handle` does not keep the runtime's threads
+/// alive: once the [`Runtime`](crate::Runtime) is dropped, tasks spawned through a handle
+/// are cancelled at once.
+///
+/// # Examples
+///
+/// ```
+/// let rt = flywheel::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let answer = std::thread::spawn(move || handle.block_on(async { 6 * 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Returned by [`Handle::try_current`] on a thread that has no runtime.
+///
+/// # Examples
+///
+/// ```
+/// let err = flywheel::Handle::try_current().unwrap_err();
+/// println!("{err}");
+/// ```
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _private: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(context::NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime this thread is running in.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime (not in `block_on`, a task, or a blocking-pool job). Use
+    /// [`Handle::try_current`] to check instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::Handle::current();
+    ///     assert_eq!(handle.spawn(async { 1 }).await.unwrap(), 1);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match context::try_current() {
+            Some(handle) => handle,
+            None => panic!("{}", context::NO_RUNTIME),
+        }
+    }
+
+    /// The handle of the runtime this thread is running in, or an error outside one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(flywheel::Handle::try_current().is_err());
+    /// flywheel::run(async {
+    ///     assert!(flywheel::Handle::try_current().is_ok());
+    /// });
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::try_current().ok_or(TryCurrentError { _private: () })
+    }
+
+    /// Spawns a task onto this runtime and returns its [`JoinHandle`].
+    ///
+    /// The task starts running at once on the runtime's threads (on a current-thread runtime:
+    /// during the next `block_on`). Dropping the `JoinHandle` detaches the task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let handle = rt.handle().spawn(async { "done" });
+    /// assert_eq!(rt.block_on(handle).unwrap(), "done");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let cell = Cell::new(future, self.clone(), false);
+        let task: Task = cell.clone();
+        if self.shared.owned.insert(&task) {
+            scheduler::schedule(task, Kind::Spawn);
+        } else {
+            // The runtime is shut down: the task is cancelled before it ever runs.
+            task.shutdown();
+        }
+        JoinHandle::new(cell)
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool and returns its
+    /// [`JoinHandle`].
+    ///
+    /// Use it for work that would stall a worker: file I/O, CPU-heavy loops, blocking calls
+    /// into C libraries. The pool has at most `max_blocking_threads` threads; jobs beyond
+    /// that wait for a free thread. A running job cannot be aborted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let job = rt.handle().spawn_blocking(|| (1..=10u64).product::<u64>());
+    /// assert_eq!(rt.block_on(job).unwrap(), 3_628_800);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let cell = Cell::new(BlockingTask::new(f), self.clone(), true);
+        scheduler::schedule(cell.clone(), Kind::Spawn);
+        JoinHandle::new(cell)
+    }
+
+    /// Runs a future to completion on the current thread, with this runtime as the
+    /// current one (so `flywheel::spawn` works inside it).
+    ///
+    /// # Panics
+    ///
+    /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
+    /// the future there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let out = handle.block_on(async { flywheel::spawn(async { 5 }).await.unwrap() });
+    /// assert_eq!(out, 5);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.shared.flavor {
+            Flavor::CurrentThread(_) => current_thread::block_on(self, future),
+            Flavor::MultiThread(_) => crate::runtime::block_on_thread(self, future),
+        }
+    }
+
+    pub(crate) fn multi_thread(&self) -> &worker::Shared {
+        self.shared.multi_thread()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flavor = match self.shared.flavor {
+            Flavor::CurrentThread(_) => "current_thread",
+            Flavor::MultiThread(_) => "multi_thread",
+        };
+        f.debug_struct("Handle").field("flavor", &flavor).finish()
+    }
+}

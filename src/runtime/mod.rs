@@ -1,0 +1,360 @@
+//! The runtime: its shared state, `Runtime`, and the `run`/`spawn` shortcuts.
+
+pub(crate) mod blocking;
+mod builder;
+pub(crate) mod context;
+pub(crate) mod coop;
+pub(crate) mod driver;
+mod handle;
+mod park;
+pub(crate) mod scheduler;
+
+pub use builder::Builder;
+pub use handle::{Handle, TryCurrentError};
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{AcqRel, Release};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use futures_task::{waker_ref, ArcWake};
+use parking_lot::Mutex;
+
+use crate::runtime::scheduler::owned::OwnedTasks;
+use crate::runtime::scheduler::{current_thread, worker, Flavor};
+use crate::task::JoinHandle;
+
+/// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
+pub(crate) struct Shared {
+    pub(crate) flavor: Flavor,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) blocking: blocking::Pool,
+    /// Locked by the idle thread that blocks in it.
+    pub(crate) driver: Mutex<driver::Driver>,
+    pub(crate) driver_handle: driver::Handle,
+}
+
+impl Shared {
+    pub(crate) fn multi_thread(&self) -> &worker::Shared {
+        match &self.flavor {
+            Flavor::MultiThread(mt) => mt,
+            Flavor::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
+        }
+    }
+
+    pub(crate) fn current_thread(&self) -> &current_thread::Shared {
+        match &self.flavor {
+            Flavor::CurrentThread(ct) => ct,
+            Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
+        }
+    }
+}
+
+/// The waker of a current-thread `block_on` future: the runtime itself, so it costs no
+/// allocation.
+impl ArcWake for Shared {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.current_thread().wake_main(arc_self);
+    }
+}
+
+/// A flywheel runtime: worker threads (or the calling thread), an I/O reactor, a timer
+/// wheel and a blocking pool.
+///
+/// Most programs call [`flywheel::run`](crate::run) and never see this type; build one with
+/// [`Runtime::new`] or a [`Builder`] to choose the flavour and the thread counts.
+///
+/// Dropping a `Runtime` cancels every task that has not finished (each future is dropped
+/// exactly once, on the dropping thread), joins the worker threads and waits for running
+/// blocking jobs; [`Runtime::shutdown_timeout`] bounds that wait.
+///
+/// # Examples
+///
+/// ```
+/// let rt = flywheel::Runtime::new().unwrap();
+/// let task = rt.spawn(async { 2 + 2 });
+/// assert_eq!(rt.block_on(task).unwrap(), 4);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    /// Set once shut down, so `Drop` after `shutdown_timeout` does nothing.
+    shut_down: bool,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with one worker per available core.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the poller or a worker thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new()?;
+    /// rt.block_on(async { println!("inside flywheel") });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    pub(crate) fn from_handle(handle: Handle) -> Runtime {
+        Runtime {
+            handle,
+            shut_down: false,
+        }
+    }
+
+    /// Runs a future to completion on the current thread and returns its output.
+    ///
+    /// On a multi-thread runtime the future runs on the calling thread while spawned tasks
+    /// run on the workers; on a current-thread runtime the calling thread runs the tasks too.
+    ///
+    /// # Panics
+    ///
+    /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
+    /// the future there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build().unwrap();
+    /// let out = rt.block_on(async {
+    ///     let a = flywheel::spawn(async { 20 });
+    ///     let b = flywheel::spawn(async { 22 });
+    ///     a.await.unwrap() + b.await.unwrap()
+    /// });
+    /// assert_eq!(out, 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns a task onto this runtime; see [`Handle::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { "hi" });
+    /// assert_eq!(rt.block_on(task).unwrap(), "hi");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs a blocking closure on the blocking pool; see [`Handle::spawn_blocking`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let job = rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// assert!(rt.block_on(job).unwrap().is_some());
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// The runtime's [`Handle`], to spawn onto it from elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let task = handle.spawn(async { 1 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for worker and blocking threads.
+    ///
+    /// Every unfinished task is cancelled (its future dropped). Threads still busy after
+    /// `timeout` (a task or blocking job that does not return) are left to finish on their
+    /// own instead of blocking the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(Duration::from_millis(200)));
+    /// let start = std::time::Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// assert!(start.elapsed() < Duration::from_millis(150));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(Instant::now() + timeout));
+    }
+
+    fn shutdown(&mut self, deadline: Option<Instant>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
+        let shared = &self.handle.shared;
+        // Destructors of cancelled futures may look for their runtime.
+        let _enter = context::enter(&self.handle);
+        let workers_done = match &shared.flavor {
+            Flavor::MultiThread(mt) => mt.shutdown(&shared.driver_handle, deadline),
+            Flavor::CurrentThread(ct) => {
+                ct.shutdown();
+                true
+            }
+        };
+        if workers_done {
+            for task in shared.owned.close_and_take_all() {
+                task.shutdown();
+            }
+        }
+        if let Flavor::MultiThread(mt) = &shared.flavor {
+            mt.drain_injector();
+        }
+        shared.blocking.shutdown(deadline);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish()
+    }
+}
+
+/// Wakes a thread blocked in a multi-thread `block_on`.
+struct ThreadWaker {
+    thread: Thread,
+    woken: AtomicBool,
+}
+
+impl ArcWake for ThreadWaker {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Release);
+        arc_self.thread.unpark();
+    }
+}
+
+thread_local! {
+    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
+        thread: thread::current(),
+        woken: AtomicBool::new(false),
+    });
+}
+
+/// `block_on` for the multi-thread flavour: poll on this thread, sleep between wake-ups.
+pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Output {
+    let _enter = context::enter_runtime(handle);
+    let mut future = pin!(future);
+    THREAD_WAKER.with(|thread_waker| {
+        let waker = waker_ref(thread_waker);
+        let mut cx = Context::from_waker(&waker);
+        thread_waker.woken.store(true, Release);
+        loop {
+            if thread_waker.woken.swap(false, AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            } else {
+                thread::park();
+            }
+        }
+    })
+}
+
+/// Runs a future to completion on a new multi-thread runtime, then shuts it down —
+/// flywheel's `asyncio.run`.
+///
+/// # Panics
+///
+/// When the runtime cannot be built (the OS refuses threads or the poller), or when called
+/// from inside a runtime (`.await` the future there instead).
+///
+/// # Examples
+///
+/// ```
+/// let sum = flywheel::run(async {
+///     let a = flywheel::spawn(async { 1 });
+///     let b = flywheel::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt =
+        Runtime::new().unwrap_or_else(|e| panic!("flywheel::run: cannot start a runtime: {e}"));
+    rt.block_on(future)
+}
+
+/// Spawns a task onto the current runtime and returns its [`JoinHandle`].
+///
+/// # Panics
+///
+/// Outside a runtime: call it from `flywheel::run`, `block_on` or a task, or use
+/// [`Handle::spawn`].
+///
+/// # Examples
+///
+/// ```
+/// flywheel::run(async {
+///     let task = flywheel::spawn(async { "spawned" });
+///     assert_eq!(task.await.unwrap(), "spawned");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::current().spawn(future)
+}
+
+/// Runs a blocking closure on the current runtime's blocking pool.
+///
+/// # Panics
+///
+/// Outside a runtime: call it from `flywheel::run`, `block_on` or a task, or use
+/// [`Handle::spawn_blocking`].
+///
+/// # Examples
+///
+/// ```
+/// flywheel::run(async {
+///     let n = flywheel::spawn_blocking(|| 40 + 2).await.unwrap();
+///     assert_eq!(n, 42);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    Handle::current().spawn_blocking(f)
+}

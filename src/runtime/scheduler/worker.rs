@@ -1,0 +1,358 @@
+//! The multi-thread scheduler: one worker thread per core, each with a local queue.
+//!
+//! Where a worker looks for its next task, in order:
+//! 1. every `GLOBAL_QUEUE_INTERVAL` ticks, the shared injector first (so remote spawns are
+//!    never starved by a busy local queue);
+//! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
+//!    `LIFO_LIMIT` times in a row;
+//! 3. its local queue, then a batch from the injector;
+//! 4. searching: half of another worker's queue, then the injector again;
+//! 5. parking: in the driver when it is free, on a condvar otherwise.
+//!
+//! Waking: a task pushed to a local queue (or the injector) wakes one parked worker, and only
+//! when no worker is searching already (`idle.rs`). A searching worker that finds work wakes
+//! the next one if it was the last searcher, so work spreads without a thundering herd.
+//!
+//! Shutdown: `is_shutdown` is set and every worker unparked; each drops the references in its
+//! queues and exits. The runtime then cancels every owned task on the dropping thread.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_deque::{Injector, Stealer, Worker};
+use parking_lot::{Condvar, Mutex};
+
+use crate::runtime::context;
+use crate::runtime::park::{Parker, Unparker};
+use crate::runtime::scheduler::idle::Idle;
+use crate::runtime::scheduler::queue::{pop_injector, steal_from, steal_injector};
+use crate::runtime::scheduler::{self, Kind};
+use crate::runtime::{driver, Handle};
+use crate::task::cell::Task;
+
+/// Ticks between checks of the injector before the local queue (tokio uses 61).
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+/// Ticks between non-blocking polls of the driver by a busy worker.
+const EVENT_INTERVAL: u32 = 61;
+/// Consecutive polls from the LIFO slot before it yields to the queue.
+const LIFO_LIMIT: u8 = 3;
+
+/// Shared state of the multi-thread scheduler.
+pub(crate) struct Shared {
+    injector: Injector<Task>,
+    stealers: Box<[Stealer<Task>]>,
+    unparkers: Box<[Unparker]>,
+    idle: Idle,
+    is_shutdown: AtomicBool,
+    /// Worker threads still running, and the condvar the shutdown waits on.
+    alive: Mutex<usize>,
+    exited: Condvar,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+}
+
+/// What one worker thread owns, kept in its thread-local context.
+pub(crate) struct Core {
+    /// Address of the runtime's shared state, to recognise its own tasks.
+    runtime: usize,
+    index: usize,
+    queue: Worker<Task>,
+    lifo: Option<Task>,
+    lifo_polls: u8,
+    tick: u32,
+    searching: bool,
+    rand: u32,
+    handle: Handle,
+}
+
+/// The per-worker pieces made before the threads start.
+pub(crate) struct Launch {
+    workers: Vec<(Worker<Task>, Parker)>,
+}
+
+impl Shared {
+    pub(crate) fn new(num_workers: usize) -> (Shared, Launch) {
+        let mut workers = Vec::with_capacity(num_workers);
+        let mut stealers = Vec::with_capacity(num_workers);
+        let mut unparkers = Vec::with_capacity(num_workers);
+        for _ in 0..num_workers {
+            let queue = Worker::new_lifo();
+            stealers.push(queue.stealer());
+            let (parker, unparker) = Parker::new();
+            unparkers.push(unparker);
+            workers.push((queue, parker));
+        }
+        let shared = Shared {
+            injector: Injector::new(),
+            stealers: stealers.into_boxed_slice(),
+            unparkers: unparkers.into_boxed_slice(),
+            idle: Idle::new(num_workers),
+            is_shutdown: AtomicBool::new(false),
+            alive: Mutex::new(0),
+            exited: Condvar::new(),
+            threads: Mutex::new(Vec::new()),
+        };
+        (shared, Launch { workers })
+    }
+
+    /// Queues a task from a thread that is not one of this runtime's workers.
+    pub(crate) fn schedule_remote(&self, task: Task, handle: &Handle) {
+        self.injector.push(task);
+        if self.is_shutdown.load(SeqCst) {
+            // Shutdown may have drained the injector already: drop what we added.
+            while pop_injector(&self.injector).is_some() {}
+            return;
+        }
+        self.notify_parked(&handle.shared.driver_handle);
+    }
+
+    /// Wakes one parked worker if the idle accounting says one should wake.
+    fn notify_parked(&self, driver: &driver::Handle) {
+        // Leave the worker that blocks in the driver there: it watches I/O and timers.
+        if let Some(worker) = self
+            .idle
+            .worker_to_notify(|w| !self.unparkers[w].is_in_driver())
+        {
+            self.unparkers[worker].unpark(driver);
+        }
+    }
+
+    fn has_queued_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Stops every worker and waits for them to exit, until `deadline` if one is given.
+    /// Returns `false` when some worker is still running at the deadline (a task blocks it).
+    pub(crate) fn shutdown(&self, driver: &driver::Handle, deadline: Option<Instant>) -> bool {
+        self.is_shutdown.store(true, SeqCst);
+        for unparker in self.unparkers.iter() {
+            unparker.unpark(driver);
+        }
+        let mut alive = self.alive.lock();
+        while *alive > 0 {
+            match deadline {
+                Some(deadline) => {
+                    if self.exited.wait_until(&mut alive, deadline).timed_out() {
+                        return false;
+                    }
+                }
+                None => self.exited.wait(&mut alive),
+            }
+        }
+        drop(alive);
+        for thread in self.threads.lock().drain(..) {
+            // A worker that panicked outside a task already reported it; nothing to add.
+            let _ = thread.join();
+        }
+        true
+    }
+
+    /// Drops every task reference still queued in the injector.
+    pub(crate) fn drain_injector(&self) {
+        while pop_injector(&self.injector).is_some() {}
+    }
+}
+
+/// Starts the worker threads.
+pub(crate) fn launch(launch: Launch, handle: &Handle, thread_name: &str) -> std::io::Result<()> {
+    let mt = handle.multi_thread();
+    for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
+        let handle = handle.clone();
+        *mt.alive.lock() += 1;
+        let spawned = thread::Builder::new()
+            .name(thread_name.to_owned())
+            .spawn(move || run(handle, index, queue, parker));
+        match spawned {
+            Ok(thread) => mt.threads.lock().push(thread),
+            Err(err) => {
+                *mt.alive.lock() -= 1;
+                return Err(err);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decrements `alive` when the worker thread ends, even by a panic.
+struct ExitGuard<'a>(&'a Shared);
+
+impl Drop for ExitGuard<'_> {
+    fn drop(&mut self) {
+        let mut alive = self.0.alive.lock();
+        *alive -= 1;
+        self.0.exited.notify_all();
+    }
+}
+
+fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
+    context::with_core(|core| match core {
+        Some(scheduler::Core::MultiThread(core)) => f(core),
+        _ => unreachable!("a worker thread always has its core"),
+    })
+}
+
+fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
+    let mt = handle.multi_thread();
+    let _exit = ExitGuard(mt);
+    let _enter = context::enter_runtime(&handle);
+    let core = Core {
+        runtime: Arc::as_ptr(&handle.shared) as usize,
+        index,
+        queue,
+        lifo: None,
+        lifo_polls: 0,
+        tick: 0,
+        searching: false,
+        rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
+        handle: handle.clone(),
+    };
+    let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
+    debug_assert!(prev.is_none());
+
+    while !mt.is_shutdown.load(Acquire) {
+        let (task, maintenance) = with_core(|core| core.next_task(mt));
+        if maintenance {
+            if let Some(mut driver) = handle.shared.driver.try_lock() {
+                parker.park_timeout(
+                    &mut driver,
+                    &handle.shared.driver_handle,
+                    std::time::Duration::ZERO,
+                );
+            }
+        }
+        if let Some(task) = task {
+            task.run();
+            continue;
+        }
+        if let Some(task) = with_core(|core| core.search(mt)) {
+            task.run();
+            continue;
+        }
+        park(mt, &handle, index, &parker);
+    }
+
+    // Drop queued references outside the thread-local borrow.
+    let core = context::set_core(None);
+    drop(core);
+}
+
+fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
+    let searching = with_core(|core| std::mem::take(&mut core.searching));
+    if mt.idle.transition_worker_to_parked(index, searching) && mt.has_queued_work() {
+        mt.notify_parked(&handle.shared.driver_handle);
+    }
+    loop {
+        parker.park(&handle.shared.driver, &handle.shared.driver_handle);
+        if mt.is_shutdown.load(Acquire) {
+            return;
+        }
+        if !mt.idle.is_parked(index) {
+            // A notifier took us off the sleepers list and counted us as searching.
+            with_core(|core| core.searching = true);
+            return;
+        }
+        if with_core(|core| core.lifo.is_some() || !core.queue.is_empty()) {
+            // The driver woke tasks into our own queue.
+            if !mt.idle.unpark_worker_by_id(index) {
+                with_core(|core| core.searching = true);
+            }
+            return;
+        }
+    }
+}
+
+impl Core {
+    /// Whether this core belongs to the runtime whose shared state is at `runtime`.
+    pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
+        self.runtime == runtime as usize
+    }
+
+    /// Queues a task on this worker. Always succeeds (returns `None`).
+    pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
+        let more_work = match kind {
+            Kind::Wake => match self.lifo.replace(task) {
+                Some(prev) => {
+                    self.queue.push(prev);
+                    true
+                }
+                None => false,
+            },
+            Kind::Spawn | Kind::Yield => {
+                self.queue.push(task);
+                true
+            }
+        };
+        if more_work {
+            let shared = &self.handle.shared;
+            shared.multi_thread().notify_parked(&shared.driver_handle);
+        }
+        None
+    }
+
+    /// The next task to run, and whether it is time to poll the driver.
+    fn next_task(&mut self, mt: &Shared) -> (Option<Task>, bool) {
+        self.tick = self.tick.wrapping_add(1);
+        let maintenance = self.tick % EVENT_INTERVAL == 0;
+        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = pop_injector(&mt.injector) {
+                return (Some(task), maintenance);
+            }
+        }
+        if let Some(task) = self.lifo.take() {
+            if self.lifo_polls < LIFO_LIMIT {
+                self.lifo_polls += 1;
+                return (Some(task), maintenance);
+            }
+            self.queue.push(task);
+        }
+        self.lifo_polls = 0;
+        if let Some(task) = self.queue.pop() {
+            return (Some(task), maintenance);
+        }
+        (steal_injector(&mt.injector, &self.queue), maintenance)
+    }
+
+    /// Steals from the other workers, then the injector; gives up when too many workers
+    /// search already.
+    fn search(&mut self, mt: &Shared) -> Option<Task> {
+        if !self.searching {
+            self.searching = mt.idle.transition_worker_to_searching();
+            if !self.searching {
+                return None;
+            }
+        }
+        let n = mt.stealers.len();
+        // xorshift: a cheap varying start so workers do not all rob the same victim.
+        self.rand ^= self.rand << 13;
+        self.rand ^= self.rand >> 17;
+        self.rand ^= self.rand << 5;
+        let start = self.rand as usize % n;
+        let found = (0..n)
+            .map(|i| (start + i) % n)
+            .filter(|&victim| victim != self.index)
+            .find_map(|victim| steal_from(&mt.stealers[victim], &self.queue))
+            .or_else(|| steal_injector(&mt.injector, &self.queue));
+        if found.is_some() {
+            self.searching = false;
+            if mt.idle.transition_worker_from_searching() {
+                mt.notify_parked(&self.handle.shared.driver_handle);
+            }
+        }
+        found
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        if self.searching {
+            let _ = self
+                .handle
+                .shared
+                .multi_thread()
+                .idle
+                .transition_worker_from_searching();
+        }
+    }
+}

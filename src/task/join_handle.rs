@@ -1,0 +1,166 @@
+//! `JoinHandle` and `AbortHandle`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::task::cell::{Join, Runnable};
+use crate::task::error::JoinError;
+
+/// An owned permission to await a task's output, or to abort it.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task panicked or was
+/// cancelled. Dropping it detaches the task: the task keeps running and its output is
+/// dropped. It is `Unpin`, `Send` and `Sync`.
+///
+/// # Examples
+///
+/// ```
+/// flywheel::run(async {
+///     let handle: flywheel::task::JoinHandle<u32> = flywheel::spawn(async { 7 });
+///     assert_eq!(handle.await.unwrap(), 7);
+/// });
+/// ```
+pub struct JoinHandle<T> {
+    raw: Arc<dyn Join<T>>,
+}
+
+/// Aborts a task without owning its output; obtained from [`JoinHandle::abort_handle`].
+///
+/// # Examples
+///
+/// ```
+/// flywheel::run(async {
+///     let handle = flywheel::spawn(std::future::pending::<()>());
+///     let abort = handle.abort_handle();
+///     abort.abort();
+///     assert!(handle.await.unwrap_err().is_cancelled());
+///     assert!(abort.is_finished());
+/// });
+/// ```
+#[derive(Clone)]
+pub struct AbortHandle {
+    raw: Arc<dyn Runnable>,
+}
+
+impl<T: Send + 'static> JoinHandle<T> {
+    pub(crate) fn new(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
+        JoinHandle { raw }
+    }
+
+    /// Cancels the task: at its next scheduling point its future is dropped and this handle
+    /// yields a cancelled [`JoinError`]. Aborting a finished task changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.raw.clone().abort();
+    }
+
+    /// True once the task has finished: returned, panicked or been cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(async {});
+    ///     while !handle.is_finished() {
+    ///         flywheel::task::yield_now().await;
+    ///     }
+    ///     assert!(handle.await.is_ok());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.header().state.load().is_complete()
+    }
+
+    /// An [`AbortHandle`] for this task, which may outlive this handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(async { 1 });
+    ///     let abort = handle.abort_handle();
+    ///     assert_eq!(handle.await.unwrap(), 1);
+    ///     abort.abort(); // finished already: nothing happens
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        let raw: Arc<dyn Runnable> = self.raw.clone();
+        AbortHandle { raw }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.raw.poll_join(cx)
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.raw.header().state.drop_join_handle();
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("state", &self.raw.header().state.load())
+            .finish()
+    }
+}
+
+impl AbortHandle {
+    /// Cancels the task; see [`JoinHandle::abort`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(std::future::pending::<()>());
+    ///     handle.abort_handle().abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.raw.clone().abort();
+    }
+
+    /// True once the task has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(async {});
+    ///     let abort = handle.abort_handle();
+    ///     handle.await.unwrap();
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.header().state.load().is_complete()
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("state", &self.raw.header().state.load())
+            .finish()
+    }
+}

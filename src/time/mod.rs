@@ -1,0 +1,3 @@
+//! Time: a hierarchical timer wheel driving sleeps, timeouts and intervals.
+
+pub(crate) mod driver;

@@ -1,0 +1,90 @@
+//! Helpers shared by the integration tests: a watchdog that turns a hang into a failure,
+//! and counters bumped from `Drop` and `poll`.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// How long a test body may run before the watchdog fails it.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Runs `body` on its own thread and fails the test if it has not returned within `limit`.
+/// A panic in `body` is re-raised here, so assertions fail the test as usual.
+#[track_caller]
+pub fn watchdog_for<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("test-body".into())
+        .spawn(move || {
+            let out = body();
+            let _ = tx.send(());
+            out
+        })
+        .expect("spawn the test body thread");
+    match rx.recv_timeout(limit) {
+        Ok(()) => thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Err(RecvTimeoutError::Disconnected) => match thread.join() {
+            Ok(out) => out,
+            Err(p) => std::panic::resume_unwind(p),
+        },
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("watchdog: the test did not finish within {limit:?}; it probably hangs")
+        }
+    }
+}
+
+/// `watchdog_for` with `DEFAULT_LIMIT`.
+#[track_caller]
+pub fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    watchdog_for(DEFAULT_LIMIT, body)
+}
+
+/// Counts how many times guards made from it were dropped.
+#[derive(Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+impl DropCounter {
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+    pub fn guard(&self) -> DropGuard {
+        DropGuard(self.0.clone())
+    }
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Bumps its counter when dropped; move it into a future to count that future's drops.
+pub struct DropGuard(Arc<AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A future that counts its polls and never completes.
+pub struct CountPolls(pub Arc<AtomicUsize>);
+
+impl Future for CountPolls {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Poll::Pending
+    }
+}
+
+/// Iterations for stress loops: fewer in debug builds.
+pub const fn iterations(release: usize) -> usize {
+    if cfg!(debug_assertions) {
+        release / 10
+    } else {
+        release
+    }
+}
