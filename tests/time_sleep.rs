@@ -257,14 +257,16 @@ fn sleeps_wake_tasks_on_another_worker_while_one_is_parked() {
 
 #[test]
 fn sleep_is_send_sync_and_unpin() {
-    fn check<T: Send + Sync + Unpin>(_: &T) {}
-    let s = sleep(Duration::from_secs(1));
-    check(&s);
-    assert!(format!("{s:?}").contains("Sleep"));
+    common::watchdog(|| {
+        fn check<T: Send + Sync + Unpin>(_: &T) {}
+        let s = sleep(Duration::from_secs(1));
+        check(&s);
+        assert!(format!("{s:?}").contains("Sleep"));
+    });
 }
 
 #[test]
 #[should_panic(expected = "outside a flywheel runtime")]
 fn polling_outside_a_runtime_panics_with_advice() {
-    futures::executor::block_on(sleep(Duration::from_millis(1)));
+    common::watchdog(|| futures::executor::block_on(sleep(Duration::from_millis(1))));
 }

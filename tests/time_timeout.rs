@@ -134,8 +134,10 @@ fn elapsed_is_an_error_with_a_message() {
 
 #[test]
 fn timeout_is_send_when_its_future_is() {
-    fn check<T: Send>(_: &T) {}
-    let t = timeout(Duration::from_secs(1), async { 1 });
-    check(&t);
-    assert_eq!(flywheel::run(t.into_inner()), 1);
+    common::watchdog(|| {
+        fn check<T: Send>(_: &T) {}
+        let t = timeout(Duration::from_secs(1), async { 1 });
+        check(&t);
+        assert_eq!(flywheel::run(t.into_inner()), 1);
+    });
 }

@@ -19,7 +19,7 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -127,10 +127,11 @@ impl Handle {
         };
         inner.parked_until = tick;
         drop(inner);
+        // The clock may run ahead of `Instant::now()` (resumed after a pause), at real speed.
         let until = self
             .clock
             .instant_of(tick)
-            .saturating_duration_since(Instant::now());
+            .saturating_duration_since(self.clock.now());
         Some(timeout.map_or(until, |t| t.min(until)))
     }
 

@@ -69,6 +69,12 @@ impl Entry {
             })
     }
 
+    /// The runtime clock's time (the runtime is looked up if not known yet).
+    #[track_caller]
+    pub(crate) fn clock_now(&mut self) -> Instant {
+        self.handle().shared.driver_handle.time.clock.now()
+    }
+
     fn tick(&mut self) -> u64 {
         let deadline = self.deadline;
         match self.tick {

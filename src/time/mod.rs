@@ -26,11 +26,13 @@
 mod clock;
 pub(crate) mod driver;
 mod entry;
+mod interval;
 mod paused;
 mod sleep;
 mod timeout;
 mod wheel;
 
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use paused::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Instant;
