@@ -42,7 +42,7 @@ impl Driver {
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
         let timeout = handle.time.park_timeout(timeout, runtime_is_idle);
         self.io.turn(&handle.io, timeout);
-        handle.time.process();
+        handle.time.process_after_park();
     }
 }
 

@@ -89,13 +89,16 @@ impl Handle {
 
     /// Replaces a waiting timer's waker. `false` when the timer already fired.
     pub(crate) fn set_waker(&self, key: Key, waker: &Waker) -> bool {
-        match self.inner.lock().wheel.get_mut(key) {
-            Some(stored) => {
-                stored.clone_from(waker);
-                true
-            }
-            None => false,
-        }
+        let mut inner = self.inner.lock();
+        let Some(stored) = inner.wheel.get_mut(key) else {
+            return false;
+        };
+        let old = std::mem::replace(stored, waker.clone());
+        drop(inner);
+        // Dropped unlocked: it may be the last reference to a task whose future owns a
+        // timer of this wheel, and would cancel it.
+        drop(old);
+        true
     }
 
     /// Cancels a timer; returns its waker if it had not fired yet.
@@ -156,8 +159,19 @@ impl Handle {
         }
     }
 
-    /// Fires every timer whose deadline the clock has reached.
+    /// Called by the parked thread once it wakes: fires every due timer, and records that no
+    /// thread waits on the wheel any more.
+    pub(crate) fn process_after_park(&self) {
+        self.fire_due(true);
+    }
+
+    /// Fires every timer whose deadline the clock has reached. Any thread may call it
+    /// (`advance` does); it leaves the parked thread's record alone.
     pub(crate) fn process(&self) {
+        self.fire_due(false);
+    }
+
+    fn fire_due(&self, after_park: bool) {
         let now = self.clock.instant_to_tick(self.clock.now());
         // Published first: a `Sleep` polled from here on completes by itself, even if its
         // entry is still waiting in the wheel (it is removed below and woken spuriously).
@@ -165,7 +179,9 @@ impl Handle {
         let mut batch: [Option<Waker>; FIRE_BATCH] = Default::default();
         loop {
             let mut inner = self.inner.lock();
-            inner.parked_until = NOT_PARKED;
+            if after_park {
+                inner.parked_until = NOT_PARKED;
+            }
             let mut n = 0;
             while n < FIRE_BATCH {
                 match inner.wheel.poll(now) {
