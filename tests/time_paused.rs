@@ -214,3 +214,22 @@ fn advance_on_a_running_clock_panics() {
         rt.block_on(async { advance(SEC).await });
     });
 }
+
+#[test]
+fn sleeps_beyond_the_wheel_horizon_complete_on_time() {
+    common::watchdog(|| {
+        for rt in both() {
+            rt.block_on(async {
+                // The wheel spans about two years; five years is re-registered at the horizon.
+                let years = 5 * 365 * 24 * 3600 * SEC;
+                let start = sleep(Duration::ZERO).deadline();
+                let long = sleep(years);
+                let due = long.deadline();
+                long.await;
+                let now = sleep(Duration::ZERO).deadline();
+                assert!(now >= due, "woke {:?} early", due - now);
+                assert!(now - start < years + SEC);
+            });
+        }
+    });
+}

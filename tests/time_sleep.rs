@@ -84,22 +84,27 @@ fn many_concurrent_sleeps_complete_and_none_early_multi_thread() {
 #[test]
 fn sequential_sleeps_are_never_early_and_not_a_tick_late_on_average() {
     common::watchdog(|| {
-        let rt = current_thread();
-        rt.block_on(async {
-            let mut total = Duration::ZERO;
-            let rounds = 100;
-            for i in 0..rounds {
-                let d = Duration::from_micros(300 + 97 * i);
-                let start = Instant::now();
-                sleep(d).await;
-                let took = start.elapsed();
-                assert!(took >= d, "slept {took:?} for {d:?}");
-                total += took - d;
-            }
-            let mean = total / rounds as u32;
-            println!("sequential: mean lateness {mean:?}");
-            assert!(mean < Duration::from_millis(20), "mean lateness {mean:?}");
-        });
+        for rt in [current_thread(), multi_thread()] {
+            rt.block_on(async {
+                let mut lateness = Vec::new();
+                for i in 0..200u64 {
+                    // 0.3 ms to 6.3 ms in uneven steps, so deadlines fall all over a tick.
+                    let d = Duration::from_micros(300 + (i * 977) % 6000);
+                    let start = Instant::now();
+                    sleep(d).await;
+                    let took = start.elapsed();
+                    assert!(took >= d, "slept {took:?} for {d:?}");
+                    lateness.push(took - d);
+                }
+                lateness.sort();
+                let mean = lateness.iter().sum::<Duration>() / lateness.len() as u32;
+                let p99 = lateness[lateness.len() * 99 / 100];
+                println!("sequential {rt:?}: mean lateness {mean:?}, p99 {p99:?}");
+                // Rounding up to the next tick and epoll's ms timeout make ~1 ms expected;
+                // the bounds are loose because the machine is shared.
+                assert!(mean < Duration::from_millis(20), "mean lateness {mean:?}");
+            });
+        }
     });
 }
 

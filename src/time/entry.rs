@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::runtime::{context, Handle};
 use crate::time::driver::Registered;
-use crate::time::wheel::Key;
+use crate::time::wheel::{Key, MAX_DELAY};
 
 /// Told to users who poll a timer outside a runtime.
 const NO_RUNTIME: &str = "a flywheel timer (sleep, timeout or interval) was polled outside a \
@@ -33,7 +33,14 @@ pub(crate) struct Entry {
     key: Option<Key>,
     waker: Option<Waker>,
     fired: bool,
+    /// Registered further out than `LONG`: the wheel may have clamped the deadline and fire
+    /// early, so a re-poll always checks the registration under the lock.
+    long: bool,
 }
+
+/// Ticks beyond which a registration may have been clamped to the wheel's horizon (half of
+/// it, so the wheel's and the published elapsed ticks may differ freely).
+const LONG: u64 = MAX_DELAY / 2;
 
 /// The current runtime, if any, and its clock's time (std's `Instant::now()` outside one).
 pub(crate) fn now_and_handle() -> (Instant, Option<Handle>) {
@@ -52,6 +59,7 @@ impl Entry {
             key: None,
             waker: None,
             fired: false,
+            long: false,
         }
     }
 
@@ -117,29 +125,32 @@ impl Entry {
         if driver.time.elapsed_tick() >= tick {
             return self.complete();
         }
-        match self.key {
-            Some(key) => {
-                if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    return Poll::Pending;
-                }
-                if !driver.time.set_waker(key, cx.waker()) {
-                    // Fired between the check above and the lock.
-                    return self.complete();
-                }
+        if let Some(key) = self.key {
+            if !self.long && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            if driver.time.set_waker(key, cx.waker()) {
                 self.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            if driver.time.elapsed_tick() >= tick {
+                // Fired between the check above and the lock.
+                return self.complete();
+            }
+            // Fired at the wheel's clamped horizon, before our deadline: register again.
+            self.key = None;
+        }
+        match driver.time.register(tick, cx.waker().clone()) {
+            Registered::Elapsed(_) => self.complete(),
+            Registered::Waiting { key, unpark } => {
+                if unpark {
+                    driver.unpark();
+                }
+                self.key = Some(key);
+                self.waker = Some(cx.waker().clone());
+                self.long = tick - driver.time.elapsed_tick().min(tick) > LONG;
                 Poll::Pending
             }
-            None => match driver.time.register(tick, cx.waker().clone()) {
-                Registered::Elapsed(_) => self.complete(),
-                Registered::Waiting { key, unpark } => {
-                    if unpark {
-                        driver.unpark();
-                    }
-                    self.key = Some(key);
-                    self.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            },
         }
     }
 
@@ -194,6 +205,7 @@ impl Entry {
                     driver.unpark();
                 }
                 self.key = Some(key);
+                self.long = tick - driver.time.elapsed_tick().min(tick) > LONG;
             }
         }
     }

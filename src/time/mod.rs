@@ -1,14 +1,22 @@
 //! Time: sleeps, timeouts and intervals on a hierarchical timer wheel.
 //!
+//! - [`sleep`] / [`sleep_until`]: wait for a duration or an instant ([`Sleep`]);
+//! - [`timeout`] / [`timeout_at`]: bound another future ([`Timeout`], failing with
+//!   [`Elapsed`]);
+//! - [`interval`] / [`interval_at`]: a periodic ticker ([`Interval`]), with a choice of
+//!   [`MissedTickBehavior`];
+//! - [`pause`], [`resume`], [`advance`]: control a runtime's clock in tests.
+//!
 //! Every runtime has one timer wheel with 1 ms resolution. A timer costs nothing until it is
 //! first polled while not yet due; then it takes a slot in the wheel (a reusable slab node,
 //! no allocation of its own) which dropping it frees in O(1). The thread that parks with
 //! nothing to do sleeps exactly until the next deadline and fires what is due; busy workers
-//! also fire due timers every few dozen tasks. Timers never complete before their deadline.
+//! also fire due timers every few dozen tasks. Timers never complete before their deadline:
+//! deadlines are rounded up to the next millisecond, so they complete on average about a
+//! millisecond after it on an idle machine.
 //!
 //! [`Instant`] is std's. All deadlines are measured on the runtime's clock, which is the real
-//! clock unless the runtime was built with
-//! [`Builder::start_paused`](crate::Builder::start_paused).
+//! clock unless it is paused.
 //!
 //! # Examples
 //!
@@ -20,6 +28,41 @@
 //!     sleep(Duration::from_millis(1)).await;
 //!     let answer = timeout(Duration::from_secs(1), async { 42 }).await;
 //!     assert_eq!(answer, Ok(42));
+//! });
+//! ```
+//!
+//! # Testing timing code
+//!
+//! Build the runtime with [`Builder::start_paused(true)`](crate::Builder::start_paused)
+//! (either flavour). Its clock is then virtual: whenever nothing can run — every task waits,
+//! no blocking job runs, the `block_on` future is not woken — the clock jumps straight to the
+//! next timer deadline. Code that sleeps for hours finishes in milliseconds, and timers fire
+//! in the same order on every run, so tests of retries, back-off or rate limits are fast and
+//! deterministic. [`advance`] moves the clock by hand for finer control. Compare the instants
+//! the timers report ([`Sleep::deadline`], [`Interval::tick`]) rather than `Instant::now()`,
+//! which keeps reading the real clock.
+//!
+//! ```
+//! use std::time::Duration;
+//! use flywheel::time::{interval, timeout};
+//!
+//! let rt = flywheel::Builder::new_multi_thread()
+//!     .worker_threads(2)
+//!     .start_paused(true)
+//!     .build()
+//!     .unwrap();
+//! rt.block_on(async {
+//!     // A day of per-minute ticks...
+//!     let mut ticker = interval(Duration::from_secs(60));
+//!     let first = ticker.tick().await;
+//!     let mut last = first;
+//!     for _ in 0..24 * 60 {
+//!         last = ticker.tick().await;
+//!     }
+//!     assert_eq!(last - first, Duration::from_secs(24 * 3600));
+//!     // ...and a timeout that can only expire, at once.
+//!     let never = std::future::pending::<()>();
+//!     assert!(timeout(Duration::from_secs(3600), never).await.is_err());
 //! });
 //! ```
 

@@ -2,8 +2,8 @@
 //!
 //! Six levels of 64 slots. A slot at level `l` covers `64^l` ms, so level 0 resolves single
 //! milliseconds and level 5 spans about two years; deadlines further out are clamped to
-//! [`MAX_DELAY`] (the timer then fires early relative to its request, which nobody waits
-//! two years to notice; the driver re-checks nothing, so callers who care re-arm).
+//! [`MAX_DELAY`]: such an entry fires at the horizon, early, and its owner (see
+//! `time::entry`) notices the deadline has not come and registers again.
 //!
 //! An entry is placed at the lowest level whose slot width still separates its deadline from
 //! the wheel's elapsed time (the highest bit where the two differ picks the level). As time
