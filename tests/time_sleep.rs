@@ -275,3 +275,35 @@ fn sleep_is_send_sync_and_unpin() {
 fn polling_outside_a_runtime_panics_with_advice() {
     common::watchdog(|| futures::executor::block_on(sleep(Duration::from_millis(1))));
 }
+
+#[test]
+fn a_loop_over_due_sleeps_lets_other_tasks_run() {
+    common::watchdog(|| {
+        let rt = current_thread();
+        rt.block_on(async {
+            // Let the driver process a tick, so a past deadline is known to be due.
+            sleep(Duration::from_millis(2)).await;
+            let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let looper = {
+                let other_ran = other_ran.clone();
+                flywheel::spawn(async move {
+                    let past = Instant::now() - Duration::from_secs(1);
+                    for i in 0..100_000u32 {
+                        sleep_until(past).await;
+                        if other_ran.load(Ordering::SeqCst) {
+                            return i;
+                        }
+                    }
+                    panic!("the other task never ran while this one looped over due sleeps");
+                })
+            };
+            let other = {
+                let other_ran = other_ran.clone();
+                flywheel::spawn(async move { other_ran.store(true, Ordering::SeqCst) })
+            };
+            let spins = looper.await.unwrap();
+            other.await.unwrap();
+            assert!(spins < 1000, "yielded only after {spins} sleeps");
+        });
+    });
+}

@@ -5,6 +5,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 
@@ -206,7 +207,8 @@ impl Interval {
     /// ```
     #[track_caller]
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        if self.entry.poll_elapsed(cx).is_pending() {
+        // Bursts of missed ticks must still let other tasks run.
+        if coop::poll_proceed(cx).is_pending() || self.entry.poll_elapsed(cx).is_pending() {
             return Poll::Pending;
         }
         let due = self.entry.deadline();

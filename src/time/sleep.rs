@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 
@@ -149,6 +150,10 @@ impl Future for Sleep {
 
     #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A loop over sleeps that are already due must still let other tasks run.
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         self.entry.poll_elapsed(cx)
     }
 }
