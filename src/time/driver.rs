@@ -204,3 +204,44 @@ impl Handle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::time::{sleep, timeout};
+
+    /// (live timers, slab nodes ever made) of the current runtime's wheel.
+    fn wheel_usage() -> (usize, usize) {
+        let handle = crate::Handle::current();
+        let inner = handle.shared.driver_handle.time.inner.lock();
+        (inner.wheel.len(), inner.wheel.capacity())
+    }
+
+    #[test]
+    fn a_timeout_around_a_ready_future_never_touches_the_wheel() {
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            for i in 0..1000 {
+                assert_eq!(timeout(Duration::from_secs(1), async { i }).await, Ok(i));
+            }
+            assert_eq!(wheel_usage(), (0, 0));
+        });
+    }
+
+    #[test]
+    fn dropped_sleeps_free_their_entry_for_the_next_timer() {
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            for _ in 0..1000 {
+                let r = timeout(Duration::from_secs(1), crate::task::yield_now()).await;
+                assert!(r.is_ok());
+            }
+            // One node, registered and freed a thousand times.
+            assert_eq!(wheel_usage(), (0, 1));
+            let unpolled: Vec<_> = (0..10).map(|_| sleep(Duration::from_secs(1))).collect();
+            assert_eq!(wheel_usage(), (0, 1), "a sleep costs nothing until polled");
+            drop(unpolled);
+        });
+    }
+}

@@ -94,6 +94,12 @@ impl<T> Wheel<T> {
         self.len
     }
 
+    /// Number of slab nodes ever allocated (live or free).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Inserts an entry due at `deadline` ms. A deadline already reached fires on the next
     /// `poll`; one beyond `elapsed + MAX_DELAY` is clamped to that.
     pub(crate) fn insert(&mut self, deadline: u64, value: T) -> Key {
