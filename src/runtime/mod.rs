@@ -332,7 +332,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Handle::current().spawn(future)
+    // Borrow the current handle rather than cloning it: spawn is a hot path.
+    match context::with_current(|handle| handle.map(|handle| handle.spawn(future))) {
+        Some(join) => join,
+        None => panic!("{}", context::NO_RUNTIME),
+    }
 }
 
 /// Runs a blocking closure on the current runtime's blocking pool.
