@@ -16,7 +16,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::{self, Thread};
@@ -246,6 +246,9 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// Rounds of `park::spin` a `block_on` thread does before it sleeps.
+const BLOCK_ON_SPIN_ROUNDS: u32 = 64;
+
 /// Wakes a thread blocked in a multi-thread `block_on`.
 struct ThreadWaker {
     thread: Thread,
@@ -279,7 +282,7 @@ pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Outpu
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
-            } else {
+            } else if !park::spin(BLOCK_ON_SPIN_ROUNDS, || thread_waker.woken.load(Acquire)) {
                 thread::park();
             }
         }
