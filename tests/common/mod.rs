@@ -16,7 +16,10 @@ pub const DEFAULT_LIMIT: Duration = Duration::from_secs(10);
 /// Runs `body` on its own thread and fails the test if it has not returned within `limit`.
 /// A panic in `body` is re-raised here, so assertions fail the test as usual.
 #[track_caller]
-pub fn watchdog_for<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn watchdog_for<T: Send + 'static>(
+    limit: Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("test-body".into())
@@ -27,7 +30,9 @@ pub fn watchdog_for<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T
         })
         .expect("spawn the test body thread");
     match rx.recv_timeout(limit) {
-        Ok(()) => thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Ok(()) => thread
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
         Err(RecvTimeoutError::Disconnected) => match thread.join() {
             Ok(out) => out,
             Err(p) => std::panic::resume_unwind(p),
