@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::task::group::Group;
 use crate::task::{JoinError, JoinHandle};
+use crate::time::Sleep;
 
 /// When [`wait`] (or [`JoinSet::wait`](crate::task::JoinSet::wait)) returns; asyncio's
 /// `return_when`.
@@ -201,6 +202,22 @@ pub struct Waited<T> {
 ///     waited.pending[0].abort();
 /// });
 /// ```
+///
+/// With a timeout, what has not finished in time comes back pending:
+///
+/// ```
+/// use std::time::Duration;
+/// use flywheel::task::{wait, ReturnWhen};
+/// use flywheel::time::sleep;
+///
+/// flywheel::run(async {
+///     let quick = flywheel::spawn(sleep(Duration::from_millis(1)));
+///     let slow = flywheel::spawn(sleep(Duration::from_secs(60)));
+///     let waited = wait([quick, slow], ReturnWhen::AllCompleted, Some(Duration::from_millis(50))).await;
+///     assert_eq!((waited.done.len(), waited.pending.len()), (1, 1));
+///     waited.pending[0].abort();
+/// });
+/// ```
 pub fn wait<T, I>(tasks: I, return_when: ReturnWhen, timeout: Option<Duration>) -> Wait<T>
 where
     I: IntoIterator<Item = JoinHandle<T>>,
@@ -237,15 +254,12 @@ impl<T: Outcome + Send + 'static> Future for Wait<T> {
 // whatever `T` is.
 impl<T> Unpin for Wait<T> {}
 
-/// A timer future, boxed so the wait futures do not name the time module's types.
-type Timer = Pin<Box<dyn Future<Output = ()> + Send>>;
-
 /// The progress of one wait over a group.
 pub(crate) struct WaitState<T> {
     return_when: ReturnWhen,
     timeout: Option<Duration>,
-    /// Started at the first poll, so that `wait` may be called outside a runtime.
-    timer: Option<Timer>,
+    /// Started at the first poll: the timeout counts from when the wait is awaited.
+    timer: Option<Sleep>,
     done: Vec<Result<T, JoinError>>,
     failed: bool,
 }
@@ -294,18 +308,11 @@ impl<T: Outcome + Send + 'static> WaitState<T> {
         if timeout.is_zero() {
             return true;
         }
-        let timer = self.timer.get_or_insert_with(|| start_timer(timeout));
-        timer.as_mut().poll(cx).is_ready()
+        let timer = self
+            .timer
+            .get_or_insert_with(|| crate::time::sleep(timeout));
+        Pin::new(timer).poll(cx).is_ready()
     }
-}
-
-/// INTERIM until the time module lands on this branch: a blocking-pool thread sleeps for
-/// `timeout`. Correct (never early) but it holds a pool thread for the whole timeout.
-fn start_timer(timeout: Duration) -> Timer {
-    let sleeper = crate::spawn_blocking(move || std::thread::sleep(timeout));
-    Box::pin(async move {
-        let _ = sleeper.await;
-    })
 }
 
 impl<T> fmt::Debug for WaitState<T> {
