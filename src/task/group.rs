@@ -17,8 +17,9 @@
 //!   poll lists the member again rather than being lost.
 //! - A new member starts queued on the group's private list, so its first poll registers
 //!   the entry's waker with the task.
-//! - A member removed without finishing (detached, or handed back as pending) has its entry
-//!   retired (`queued` stuck at true): its task keeps the waker but never lists it again.
+//! - A member removed without finishing (detached, handed back as pending, or left in a
+//!   dropped group) has its entry retired (`queued` stuck at true): its task keeps the
+//!   waker but never lists it again.
 
 use std::fmt;
 use std::future::Future;
@@ -224,6 +225,18 @@ impl<T> Group<T> {
         let index = self.local[self.cursor];
         self.cursor += 1;
         Some(index)
+    }
+}
+
+impl<T> Drop for Group<T> {
+    fn drop(&mut self) {
+        // Members' tasks outlive the group and keep their entries (as their join wakers):
+        // retire the entries so finishing tasks skip the lock, and let go of the waiting
+        // task's waker, which would otherwise stay alive as long as the slowest member.
+        for member in self.slots.iter().flatten() {
+            member.entry.queued.store(true, Release);
+        }
+        self.shared.ready.lock().waker = None;
     }
 }
 

@@ -4,9 +4,12 @@
 //! one rule it adds: dropping the set aborts every member, so tasks never outlive the scope
 //! that owns their set unless `detach_all` says so.
 
+mod future;
+
+pub use future::{JoinNext, JoinSetWait, Shutdown};
+
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -434,57 +437,5 @@ impl<T> fmt::Debug for JoinSet<T> {
         f.debug_struct("JoinSet")
             .field("len", &self.group.len())
             .finish()
-    }
-}
-
-/// The future returned by [`JoinSet::join_next`].
-#[must_use = "futures do nothing unless awaited"]
-#[derive(Debug)]
-pub struct JoinNext<'a, T> {
-    set: &'a mut JoinSet<T>,
-}
-
-impl<T: Send + 'static> Future for JoinNext<'_, T> {
-    type Output = Option<Result<T, JoinError>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.set.poll_join_next(cx)
-    }
-}
-
-/// The future returned by [`JoinSet::shutdown`].
-#[must_use = "futures do nothing unless awaited"]
-#[derive(Debug)]
-pub struct Shutdown<'a, T> {
-    set: &'a mut JoinSet<T>,
-}
-
-impl<T: Send + 'static> Future for Shutdown<'_, T> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        while let Some(_result) = std::task::ready!(self.set.group.poll_next(Some(cx))) {}
-        Poll::Ready(())
-    }
-}
-
-/// The future returned by [`JoinSet::wait`].
-#[must_use = "futures do nothing unless awaited"]
-#[derive(Debug)]
-pub struct JoinSetWait<'a, T> {
-    set: &'a mut JoinSet<T>,
-    state: WaitState<T>,
-}
-
-// Nothing in it is pinned structurally (outputs are moved by value), so it is Unpin
-// whatever `T` is.
-impl<T> Unpin for JoinSetWait<'_, T> {}
-
-impl<T: Outcome + Send + 'static> Future for JoinSetWait<'_, T> {
-    type Output = Vec<Result<T, JoinError>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        this.state.poll(&mut this.set.group, cx)
     }
 }
