@@ -43,6 +43,14 @@ pub enum Either<A, B> {
 /// (`select(a, select(b, c))`), or use [`select_all`] when they have the same type. The
 /// returned future is `Send` when both inputs are.
 ///
+/// It is biased: both futures are polled in argument order, so when both are ready the
+/// first wins; put the one that must win ties (a shutdown signal, say) first.
+///
+/// flywheel offers functions rather than a `select!` macro: no hidden control flow inside
+/// branches, the result is an ordinary value to `match` or `?`, and `Send`-ness follows
+/// from the inputs. The loser is dropped; to keep racing it later, pin it yourself and pass
+/// `fut.as_mut()`, as the second example does.
+///
 /// # Cancel safety
 ///
 /// Dropping it drops both futures; it is as cancel safe as they are.
@@ -61,6 +69,24 @@ pub enum Either<A, B> {
 ///         Either::Right(()) => unreachable!("nobody asked to stop"),
 ///     }
 ///     worker.await.unwrap();
+/// });
+/// ```
+///
+/// Keeping the loser by passing a pinned reference:
+///
+/// ```
+/// use std::pin::pin;
+/// use flywheel::task::{select, Either};
+///
+/// flywheel::run(async {
+///     let (tx, rx) = futures::channel::oneshot::channel::<u8>();
+///     let mut answer = pin!(async move { rx.await.unwrap() });
+///     match select(answer.as_mut(), async { "not yet" }).await {
+///         Either::Right(status) => assert_eq!(status, "not yet"),
+///         Either::Left(_) => unreachable!("nothing was sent"),
+///     }
+///     tx.send(5).unwrap();
+///     assert_eq!(answer.await, 5);
 /// });
 /// ```
 pub async fn select<A, B>(a: A, b: B) -> Either<A::Output, B::Output>

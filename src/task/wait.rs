@@ -180,6 +180,9 @@ pub struct Waited<T> {
 ///
 /// Each finished task costs O(1): tasks are polled only when they signal completion.
 ///
+/// The output type must implement [`Outcome`], which tells `FirstError` what a failure is;
+/// `Result` and the plain std types do, and an empty `impl` covers a type of your own.
+///
 /// # Cancel safety
 ///
 /// Not cancel safe: dropping the future detaches the tasks it holds (they keep running,
