@@ -129,7 +129,6 @@ impl Pool {
     }
 
     /// Number of blocking threads currently running a job.
-    #[allow(dead_code)]
     pub(crate) fn num_busy(&self) -> usize {
         let state = self.state.lock();
         state.num_threads - state.num_idle

@@ -143,8 +143,39 @@ impl Builder {
         self
     }
 
-    #[allow(dead_code)]
-    pub(crate) fn set_start_paused(&mut self, paused: bool) -> &mut Self {
+    /// Starts the runtime with its clock paused: time is virtual, for testing timing code.
+    ///
+    /// While paused, the clock does not move by itself. Instead, whenever the whole runtime is
+    /// idle — no task runnable or queued, no blocking job running, the `block_on` future not
+    /// woken (and, on a multi-thread runtime, every worker parked) — it jumps straight to the
+    /// next timer deadline and fires it. A test of an hour of intervals therefore runs in
+    /// milliseconds and always sees the same sequence of instants.
+    /// [`time::advance`](crate::time::advance) moves the clock by hand, and
+    /// [`time::resume`](crate::time::resume) returns to real time.
+    ///
+    /// Only flywheel's timers use the virtual clock: `Instant::now()` still reads the real
+    /// one, so compare instants from `Sleep::deadline` or `Interval::tick` instead. I/O does
+    /// not hold the clock back: a runtime waiting only on a socket and a timer jumps to the
+    /// timer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use flywheel::time::sleep;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// let real = Instant::now();
+    /// rt.block_on(async {
+    ///     let start = sleep(Duration::ZERO).deadline();
+    ///     let nap = sleep(Duration::from_secs(8 * 3600));
+    ///     let end = nap.deadline();
+    ///     nap.await;
+    ///     assert_eq!(end - start, Duration::from_secs(8 * 3600));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
         self
     }
@@ -203,6 +234,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }

@@ -9,6 +9,8 @@ use std::io;
 use std::time::Duration;
 
 use crate::io::reactor;
+use crate::runtime::context;
+use crate::runtime::scheduler::Flavor;
 use crate::time::driver as time;
 
 /// The part of the driver that only the parked thread uses.
@@ -38,7 +40,7 @@ impl Driver {
     /// Blocks until an I/O event, a due timer, `timeout` or an `unpark`, then wakes the
     /// tasks whose events or deadlines arrived. `Some(Duration::ZERO)` only polls.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
-        let timeout = handle.time.park_timeout(timeout);
+        let timeout = handle.time.park_timeout(timeout, runtime_is_idle);
         self.io.turn(&handle.io, timeout);
         handle.time.process();
     }
@@ -49,4 +51,27 @@ impl Handle {
     pub(crate) fn unpark(&self) {
         self.io.unpark();
     }
+
+    /// Called when a thread of the runtime goes idle. With a paused clock, wakes the thread
+    /// in the driver so it re-checks whether the whole runtime is idle and the clock may
+    /// jump to the next timer; otherwise does nothing (one atomic load).
+    pub(crate) fn notify_idle(&self) {
+        if self.time.clock.is_paused() {
+            self.unpark();
+        }
+    }
+}
+
+/// Whether nothing in the parking thread's runtime can run: no runnable or queued task, no
+/// blocking job running, no `block_on` future woken. Only asked when the clock is paused.
+fn runtime_is_idle() -> bool {
+    let Some(handle) = context::try_current() else {
+        return false;
+    };
+    let shared = &handle.shared;
+    let schedulers_idle = match &shared.flavor {
+        Flavor::CurrentThread(ct) => ct.is_idle(),
+        Flavor::MultiThread(mt) => mt.is_idle(),
+    };
+    schedulers_idle && shared.blocking.num_busy() == 0
 }

@@ -16,7 +16,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::{self, Thread};
@@ -250,9 +250,19 @@ impl fmt::Debug for Runtime {
 const BLOCK_ON_SPIN_ROUNDS: u32 = 64;
 
 /// Wakes a thread blocked in a multi-thread `block_on`.
-struct ThreadWaker {
+pub(crate) struct ThreadWaker {
     thread: Thread,
     woken: AtomicBool,
+    /// Set while the thread sleeps with nothing to do: a paused clock may then auto-advance
+    /// (when `woken` is clear too; see `worker::Shared::is_idle`).
+    idle: AtomicBool,
+}
+
+impl ThreadWaker {
+    /// The `block_on` future neither runs nor waits to be polled.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle.load(SeqCst) && !self.woken.load(SeqCst)
+    }
 }
 
 impl ArcWake for ThreadWaker {
@@ -266,6 +276,7 @@ thread_local! {
     static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
         thread: thread::current(),
         woken: AtomicBool::new(false),
+        idle: AtomicBool::new(false),
     });
 }
 
@@ -274,6 +285,7 @@ pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Outpu
     let _enter = context::enter_runtime(handle);
     let mut future = pin!(future);
     THREAD_WAKER.with(|thread_waker| {
+        let _registered = handle.multi_thread().register_block_on(thread_waker);
         let waker = waker_ref(thread_waker);
         let mut cx = Context::from_waker(&waker);
         thread_waker.woken.store(true, Release);
@@ -283,7 +295,14 @@ pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Outpu
                     return output;
                 }
             } else if !park::spin(BLOCK_ON_SPIN_ROUNDS, || thread_waker.woken.load(Acquire)) {
-                thread::park();
+                // Idle first, then re-check `woken`: a paused clock must never see this thread
+                // idle while a wake-up is pending.
+                thread_waker.idle.store(true, SeqCst);
+                if !thread_waker.woken.load(SeqCst) {
+                    handle.shared.driver_handle.notify_idle();
+                    thread::park();
+                }
+                thread_waker.idle.store(false, SeqCst);
             }
         }
     })

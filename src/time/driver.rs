@@ -1,21 +1,189 @@
-//! The time driver: the timer wheel the parked thread consults and advances.
+//! The time driver: the runtime's clock and timer wheel, advanced by whichever thread parks.
+//!
+//! One wheel per runtime, behind a `parking_lot` mutex that only timer registration, cancel
+//! and the parked thread take (never a plain poll of a waiting `Sleep`). The wheel stores each
+//! timer's `Waker`; firing removes the entry and wakes it.
+//!
+//! Two numbers are published outside the lock:
+//! - `elapsed`: the tick the last `process` fired up to. A timer whose tick is at or before
+//!   it is due and complete (its entry is removed within that same `process`), so a `Sleep`
+//!   checks completion with one atomic load and no clock read.
+//! - under the lock, `parked_until`: the tick the thread blocked in the driver will wake at by
+//!   itself (`NOT_PARKED` when no thread waits on timers). A new timer only interrupts that
+//!   thread when it is due earlier, and clears the field so a burst of inserts wakes it once.
+//!
+//! With a paused clock the parked thread, instead of sleeping, moves the clock to the next
+//! deadline when the whole runtime is idle (see `park_timeout`); otherwise it waits for a
+//! kick (`runtime::driver::Handle::notify_idle`) or, at most, `PAUSED_RECHECK`.
 
-use std::time::Duration;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::time::clock::Clock;
+use crate::time::wheel::{Key, Wheel};
+
+/// `parked_until` when no thread sleeps waiting for a timer.
+const NOT_PARKED: u64 = 0;
+/// Wakers fired per lock hold: bounds how long a big expiry keeps the wheel locked.
+const FIRE_BATCH: usize = 32;
+/// With a paused clock and a runtime that is not idle, how long the parked thread waits for a
+/// kick before it checks again (a blocking job finishing does not kick it).
+const PAUSED_RECHECK: Duration = Duration::from_millis(1);
 
 /// The shared half of the time driver.
-pub(crate) struct Handle {}
+pub(crate) struct Handle {
+    pub(crate) clock: Clock,
+    inner: Mutex<Inner>,
+    /// The tick `process` fires up to; stored before it fires.
+    elapsed: AtomicU64,
+}
+
+struct Inner {
+    wheel: Wheel<Waker>,
+    parked_until: u64,
+}
+
+/// What registering a timer did.
+pub(crate) enum Registered {
+    /// The deadline has passed already (the wheel processed its tick): nothing was stored,
+    /// and the waker is handed back.
+    Elapsed(Waker),
+    /// Stored under this key; `unpark` says the parked thread must be woken to see it.
+    Waiting { key: Key, unpark: bool },
+}
 
 impl Handle {
-    pub(crate) fn new(_start_paused: bool) -> Handle {
-        Handle {}
+    pub(crate) fn new(start_paused: bool) -> Handle {
+        Handle {
+            clock: Clock::new(start_paused),
+            inner: Mutex::new(Inner {
+                wheel: Wheel::new(),
+                parked_until: NOT_PARKED,
+            }),
+            elapsed: AtomicU64::new(0),
+        }
+    }
+
+    /// The last tick whose timers all fired.
+    pub(crate) fn elapsed_tick(&self) -> u64 {
+        self.elapsed.load(Acquire)
+    }
+
+    /// Stores a timer for `tick`, unless the wheel is already past it.
+    pub(crate) fn register(&self, tick: u64, waker: Waker) -> Registered {
+        let mut inner = self.inner.lock();
+        if tick <= inner.wheel.elapsed() {
+            return Registered::Elapsed(waker);
+        }
+        let key = inner.wheel.insert(tick, waker);
+        let unpark = tick < inner.parked_until;
+        if unpark {
+            inner.parked_until = NOT_PARKED;
+        }
+        Registered::Waiting { key, unpark }
+    }
+
+    /// Replaces a waiting timer's waker. `false` when the timer already fired.
+    pub(crate) fn set_waker(&self, key: Key, waker: &Waker) -> bool {
+        match self.inner.lock().wheel.get_mut(key) {
+            Some(stored) => {
+                stored.clone_from(waker);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels a timer; returns its waker if it had not fired yet.
+    pub(crate) fn cancel(&self, key: Key) -> Option<Waker> {
+        self.inner.lock().wheel.remove(key)
     }
 
     /// The timeout the parked thread may block for: `timeout`, shortened to the next timer
-    /// deadline.
-    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
-        timeout
+    /// deadline. Records that deadline so registrations know whether to interrupt the wait.
+    ///
+    /// With a paused clock, when `is_idle` says nothing in the runtime can run, the clock
+    /// jumps to the next deadline and the wait becomes a poll; `is_idle` is only called then.
+    pub(crate) fn park_timeout(
+        &self,
+        timeout: Option<Duration>,
+        is_idle: impl FnOnce() -> bool,
+    ) -> Option<Duration> {
+        if timeout == Some(Duration::ZERO) {
+            // A busy thread only polls: it is not waiting for timers.
+            return timeout;
+        }
+        if self.clock.is_paused() {
+            return self.paused_park_timeout(timeout, is_idle());
+        }
+        let mut inner = self.inner.lock();
+        let Some(tick) = inner.wheel.next_expiration() else {
+            inner.parked_until = u64::MAX;
+            return timeout;
+        };
+        inner.parked_until = tick;
+        drop(inner);
+        let until = self
+            .clock
+            .instant_of(tick)
+            .saturating_duration_since(Instant::now());
+        Some(timeout.map_or(until, |t| t.min(until)))
     }
 
-    /// Fires every timer whose deadline has passed.
-    pub(crate) fn process(&self) {}
+    fn paused_park_timeout(&self, timeout: Option<Duration>, idle: bool) -> Option<Duration> {
+        let mut inner = self.inner.lock();
+        match inner.wheel.next_expiration() {
+            Some(tick) if idle => {
+                self.clock.advance_to_tick(tick);
+                inner.parked_until = NOT_PARKED;
+                Some(Duration::ZERO)
+            }
+            Some(_) => {
+                // Virtual time stands still while we wait: only a kick (someone going idle)
+                // or new work can make progress. Recheck now and then for what does not kick.
+                inner.parked_until = u64::MAX;
+                Some(timeout.map_or(PAUSED_RECHECK, |t| t.min(PAUSED_RECHECK)))
+            }
+            None => {
+                inner.parked_until = u64::MAX;
+                timeout
+            }
+        }
+    }
+
+    /// Fires every timer whose deadline the clock has reached.
+    pub(crate) fn process(&self) {
+        let now = self.clock.instant_to_tick(self.clock.now());
+        // Published first: a `Sleep` polled from here on completes by itself, even if its
+        // entry is still waiting in the wheel (it is removed below and woken spuriously).
+        self.elapsed.fetch_max(now, Release);
+        let mut batch: [Option<Waker>; FIRE_BATCH] = Default::default();
+        loop {
+            let mut inner = self.inner.lock();
+            inner.parked_until = NOT_PARKED;
+            let mut n = 0;
+            while n < FIRE_BATCH {
+                match inner.wheel.poll(now) {
+                    Some(waker) => {
+                        batch[n] = Some(waker);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            drop(inner);
+            for waker in batch[..n].iter_mut() {
+                if let Some(waker) = waker.take() {
+                    waker.wake();
+                }
+            }
+            if n < FIRE_BATCH {
+                return;
+            }
+        }
+    }
 }

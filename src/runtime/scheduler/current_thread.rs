@@ -87,6 +87,12 @@ impl Shared {
         self.unparker.unpark(&handle.driver_handle);
     }
 
+    /// True when, seen from the parking `block_on` thread (whose local queue is empty),
+    /// nothing can run: the paused clock may auto-advance.
+    pub(crate) fn is_idle(&self) -> bool {
+        !self.woken.load(SeqCst) && self.injector.is_empty()
+    }
+
     /// Stops accepting work and drops every queued reference (the runtime then cancels the
     /// owned tasks).
     pub(crate) fn shutdown(&self) {

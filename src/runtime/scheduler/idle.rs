@@ -117,7 +117,6 @@ impl Idle {
     }
 
     /// True when every worker is parked.
-    #[allow(dead_code)]
     pub(crate) fn all_parked(&self) -> bool {
         unparked(self.state.load(SeqCst)) == 0
     }

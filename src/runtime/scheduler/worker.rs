@@ -30,7 +30,7 @@ use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::idle::Idle;
 use crate::runtime::scheduler::queue::{pop_injector, steal_from, steal_injector};
 use crate::runtime::scheduler::{self, Kind};
-use crate::runtime::{driver, Handle};
+use crate::runtime::{driver, Handle, ThreadWaker};
 use crate::task::cell::Task;
 
 /// Ticks between checks of the injector before the local queue (tokio uses 61).
@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     alive: Mutex<usize>,
     exited: Condvar,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// Threads inside `block_on` on this runtime, for the paused clock's idle check.
+    block_on_threads: Mutex<Vec<Arc<ThreadWaker>>>,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -93,6 +95,7 @@ impl Shared {
             alive: Mutex::new(0),
             exited: Condvar::new(),
             threads: Mutex::new(Vec::new()),
+            block_on_threads: Mutex::new(Vec::new()),
         };
         (shared, Launch { workers })
     }
@@ -149,9 +152,41 @@ impl Shared {
         true
     }
 
+    /// True when nothing can run: every worker parked, no task queued, every `block_on`
+    /// thread asleep and not woken. The paused clock auto-advances only then.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle.all_parked()
+            && !self.has_queued_work()
+            && self.block_on_threads.lock().iter().all(|t| t.is_idle())
+    }
+
+    /// Lists a `block_on` thread until the guard drops.
+    pub(crate) fn register_block_on(&self, waker: &Arc<ThreadWaker>) -> BlockOnGuard<'_> {
+        self.block_on_threads.lock().push(waker.clone());
+        BlockOnGuard {
+            shared: self,
+            waker: waker.clone(),
+        }
+    }
+
     /// Drops every task reference still queued in the injector.
     pub(crate) fn drain_injector(&self) {
         while pop_injector(&self.injector).is_some() {}
+    }
+}
+
+/// Takes a `block_on` thread off the list when its `block_on` returns.
+pub(crate) struct BlockOnGuard<'a> {
+    shared: &'a Shared,
+    waker: Arc<ThreadWaker>,
+}
+
+impl Drop for BlockOnGuard<'_> {
+    fn drop(&mut self) {
+        let mut threads = self.shared.block_on_threads.lock();
+        if let Some(pos) = threads.iter().position(|t| Arc::ptr_eq(t, &self.waker)) {
+            threads.swap_remove(pos);
+        }
     }
 }
 
@@ -242,6 +277,10 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| std::mem::take(&mut core.searching));
     if mt.idle.transition_worker_to_parked(index, searching) && mt.has_queued_work() {
         mt.notify_parked(&handle.shared.driver_handle);
+    }
+    if mt.idle.all_parked() {
+        // A paused clock may auto-advance now; the worker in the driver re-checks.
+        handle.shared.driver_handle.notify_idle();
     }
     loop {
         parker.park(&handle.shared.driver, &handle.shared.driver_handle);

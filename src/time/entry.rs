@@ -1,0 +1,203 @@
+//! A timer as the futures see it: a deadline, and once it has been polled while not yet due,
+//! a registration in the runtime's wheel.
+//!
+//! States:
+//! - *unregistered* (`key` is `None`, `fired` false): created, reset, or not yet polled. Costs
+//!   nothing but its fields; `timeout(d, ready_future)` never leaves this state.
+//! - *registered* (`key` is `Some`): the wheel holds a clone of the task's waker, and
+//!   `waker` holds another so a re-poll with the same waker takes no lock.
+//! - *fired* (`fired` true): the deadline passed; the wheel no longer holds anything for us.
+//!
+//! Completion is read from the driver's published `elapsed` tick (one atomic load), never by
+//! reading the clock. Dropping a registered entry cancels it: O(1), and its slab node is
+//! reused by the next timer.
+
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use crate::runtime::{context, Handle};
+use crate::time::driver::Registered;
+use crate::time::wheel::Key;
+
+/// Told to users who poll a timer outside a runtime.
+const NO_RUNTIME: &str = "a flywheel timer (sleep, timeout or interval) was polled outside a \
+    flywheel runtime: await it inside `flywheel::run`, `Runtime::block_on` or a task spawned \
+    on a flywheel runtime";
+
+pub(crate) struct Entry {
+    /// The runtime whose wheel this timer uses; found at creation or at the first poll.
+    handle: Option<Handle>,
+    deadline: Instant,
+    /// `deadline` as a wheel tick (rounded up); computed when first needed.
+    tick: Option<u64>,
+    key: Option<Key>,
+    waker: Option<Waker>,
+    fired: bool,
+}
+
+/// The current runtime, if any, and its clock's time (std's `Instant::now()` outside one).
+pub(crate) fn now_and_handle() -> (Instant, Option<Handle>) {
+    match context::try_current() {
+        Some(handle) => (handle.shared.driver_handle.time.clock.now(), Some(handle)),
+        None => (Instant::now(), None),
+    }
+}
+
+impl Entry {
+    pub(crate) fn new(handle: Option<Handle>, deadline: Instant) -> Entry {
+        Entry {
+            handle,
+            deadline,
+            tick: None,
+            key: None,
+            waker: None,
+            fired: false,
+        }
+    }
+
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// The runtime's handle, found now if not known yet.
+    #[track_caller]
+    fn handle(&mut self) -> &Handle {
+        self.handle
+            .get_or_insert_with(|| match context::try_current() {
+                Some(handle) => handle,
+                None => panic!("{NO_RUNTIME}"),
+            })
+    }
+
+    fn tick(&mut self) -> u64 {
+        let deadline = self.deadline;
+        match self.tick {
+            Some(tick) => tick,
+            None => {
+                let tick = self
+                    .handle()
+                    .shared
+                    .driver_handle
+                    .time
+                    .clock
+                    .deadline_to_tick(deadline);
+                self.tick = Some(tick);
+                tick
+            }
+        }
+    }
+
+    fn complete(&mut self) -> Poll<()> {
+        self.fired = true;
+        // An entry still in the wheel is being fired by `process` right now; it frees it.
+        self.key = None;
+        self.waker = None;
+        Poll::Ready(())
+    }
+
+    /// Ready once the deadline has passed; registers the waker otherwise.
+    #[track_caller]
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired {
+            return Poll::Ready(());
+        }
+        let tick = self.tick();
+        let driver = &self
+            .handle
+            .as_ref()
+            .expect("tick() found the runtime")
+            .shared
+            .driver_handle;
+        if driver.time.elapsed_tick() >= tick {
+            return self.complete();
+        }
+        match self.key {
+            Some(key) => {
+                if self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    return Poll::Pending;
+                }
+                if !driver.time.set_waker(key, cx.waker()) {
+                    // Fired between the check above and the lock.
+                    return self.complete();
+                }
+                self.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            None => match driver.time.register(tick, cx.waker().clone()) {
+                Registered::Elapsed(_) => self.complete(),
+                Registered::Waiting { key, unpark } => {
+                    if unpark {
+                        driver.unpark();
+                    }
+                    self.key = Some(key);
+                    self.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            },
+        }
+    }
+
+    /// Whether the timer has fired (the runtime's clock passed the deadline and the driver
+    /// noticed). Outside a runtime, compares the deadline with `Instant::now()`.
+    pub(crate) fn is_elapsed(&self) -> bool {
+        if self.fired {
+            return true;
+        }
+        match &self.handle {
+            Some(handle) => {
+                let time = &handle.shared.driver_handle.time;
+                let tick = self
+                    .tick
+                    .unwrap_or_else(|| time.clock.deadline_to_tick(self.deadline));
+                time.elapsed_tick() >= tick
+            }
+            None => Instant::now() >= self.deadline,
+        }
+    }
+
+    /// Moves the deadline. A registered timer is re-registered at once with the waker it
+    /// had, so the task waiting on it is woken at the new deadline even if it is not polled
+    /// before then.
+    pub(crate) fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.tick = None;
+        self.fired = false;
+        let Some(key) = self.key.take() else {
+            self.waker = None;
+            return;
+        };
+        let Some(handle) = self.handle.clone() else {
+            return;
+        };
+        let driver = &handle.shared.driver_handle;
+        let Some(waker) = driver.time.cancel(key) else {
+            // It fired meanwhile: the next poll registers afresh.
+            self.waker = None;
+            return;
+        };
+        let tick = self.tick();
+        match driver.time.register(tick, waker) {
+            Registered::Elapsed(waker) => {
+                // Already due: wake the waiting task so it polls and completes.
+                self.fired = true;
+                self.waker = None;
+                waker.wake();
+            }
+            Registered::Waiting { key, unpark } => {
+                if unpark {
+                    driver.unpark();
+                }
+                self.key = Some(key);
+            }
+        }
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        if let (Some(key), Some(handle)) = (self.key, &self.handle) {
+            // Dropping the returned waker is all cancelling takes.
+            drop(handle.shared.driver_handle.time.cancel(key));
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `sleep` and `sleep_until`: futures that complete once a deadline has passed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::time::clock::far_future;
+use crate::time::entry::{self, Entry};
+
+/// Waits until `duration` has elapsed on the runtime's clock.
+///
+/// The deadline is taken when `sleep` is called. The sleep never completes before it, and
+/// with 1 ms resolution, usually within a millisecond or two after it. Waiting costs nothing
+/// until the first poll; dropping the `Sleep` cancels the timer.
+///
+/// # Panics
+///
+/// Polling the returned [`Sleep`] outside a flywheel runtime panics: await it inside
+/// `flywheel::run`, `Runtime::block_on` or a spawned task.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// flywheel::run(async {
+///     let start = Instant::now();
+///     flywheel::time::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let (now, handle) = entry::now_and_handle();
+    let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
+    Sleep {
+        entry: Entry::new(handle, deadline),
+    }
+}
+
+/// Waits until `deadline` on the runtime's clock.
+///
+/// A deadline in the past completes at the first poll.
+///
+/// # Panics
+///
+/// Polling the returned [`Sleep`] outside a flywheel runtime panics.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// flywheel::run(async {
+///     let deadline = Instant::now() + Duration::from_millis(10);
+///     flywheel::time::sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        entry: Entry::new(crate::runtime::context::try_current(), deadline),
+    }
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// `Sleep` is `Unpin`, `Send` and `Sync`; it holds no allocation of its own (the wheel keeps a
+/// reusable slot for it while it waits).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// flywheel::run(async {
+///     let sleep = flywheel::time::sleep(Duration::from_millis(5));
+///     let deadline = sleep.deadline();
+///     sleep.await;
+///     assert!(std::time::Instant::now() >= deadline);
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    entry: Entry,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at (or after).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let before = Instant::now();
+    /// let sleep = flywheel::time::sleep(Duration::from_secs(1));
+    /// assert!(sleep.deadline() >= before + Duration::from_secs(1));
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.entry.deadline()
+    }
+
+    /// Whether the deadline has been reached: the sleep has completed, or would complete
+    /// when polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// flywheel::run(async {
+    ///     let mut sleep = flywheel::time::sleep(Duration::from_millis(5));
+    ///     assert!(!sleep.is_elapsed());
+    ///     (&mut sleep).await;
+    ///     assert!(sleep.is_elapsed());
+    /// });
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        self.entry.is_elapsed()
+    }
+
+    /// Moves the deadline, earlier or later, whether or not the sleep has completed.
+    ///
+    /// A sleep that is waiting is re-armed at once (the waiting task is woken at the new
+    /// deadline); a completed one waits again when next polled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::Pin;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// flywheel::run(async {
+    ///     let mut sleep = flywheel::time::sleep(Duration::from_secs(3600));
+    ///     let soon = Instant::now() + Duration::from_millis(5);
+    ///     Pin::new(&mut sleep).reset(soon);
+    ///     sleep.await;
+    ///     assert!(Instant::now() >= soon);
+    /// });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        self.get_mut().entry.reset(deadline);
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    #[track_caller]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.entry.poll_elapsed(cx)
+    }
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.entry.deadline())
+            .field("is_elapsed", &self.entry.is_elapsed())
+            .finish()
+    }
+}
