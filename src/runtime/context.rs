@@ -45,6 +45,19 @@ pub(crate) fn try_current() -> Option<Handle> {
         .flatten()
 }
 
+/// Runs `f` with the runtime entered on this thread, without cloning its handle.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let result = CONTEXT.try_with(|c| match c.handle.try_borrow() {
+        Ok(handle) => (f.take().expect("called once"))(handle.as_ref()),
+        Err(_) => (f.take().expect("called once"))(None),
+    });
+    match result {
+        Ok(r) => r,
+        Err(_) => (f.take().expect("called once"))(None),
+    }
+}
+
 /// Restores the previous current runtime when dropped.
 #[must_use]
 pub(crate) struct EnterGuard {

@@ -16,7 +16,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread::{self, Thread};
@@ -246,6 +246,9 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// Rounds of `park::spin` a `block_on` thread does before it sleeps.
+const BLOCK_ON_SPIN_ROUNDS: u32 = 64;
+
 /// Wakes a thread blocked in a multi-thread `block_on`.
 pub(crate) struct ThreadWaker {
     thread: Thread,
@@ -291,7 +294,7 @@ pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Outpu
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
-            } else {
+            } else if !park::spin(BLOCK_ON_SPIN_ROUNDS, || thread_waker.woken.load(Acquire)) {
                 // Idle first, then re-check `woken`: a paused clock must never see this thread
                 // idle while a wake-up is pending.
                 thread_waker.idle.store(true, SeqCst);
@@ -351,7 +354,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Handle::current().spawn(future)
+    // Borrow the current handle rather than cloning it: spawn is a hot path.
+    match context::with_current(|handle| handle.map(|handle| handle.spawn(future))) {
+        Some(join) => join,
+        None => panic!("{}", context::NO_RUNTIME),
+    }
 }
 
 /// Runs a blocking closure on the current runtime's blocking pool.

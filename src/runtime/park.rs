@@ -23,6 +23,29 @@ const PARKED_DRIVER: usize = 2;
 /// An unpark arrived; the next park returns at once.
 const NOTIFIED: usize = 3;
 
+/// Waits up to `rounds` short rounds for `ready()` without sleeping; `true` if it became
+/// ready.
+///
+/// A thread that is about to sleep spins first because on this kind of machine (a VM) waking
+/// a sleeping thread costs the waker a futex call plus an inter-processor interrupt and the
+/// sleeper 15-45 us, while a wake-up that lands during the spin costs one atomic store. A
+/// round is 32 pause instructions (well under a microsecond); every 8th round yields the CPU
+/// so a spinning thread does not starve a runnable one on a busy machine.
+pub(crate) fn spin(rounds: u32, ready: impl Fn() -> bool) -> bool {
+    for round in 0..rounds {
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+        if ready() {
+            return true;
+        }
+        if round % 8 == 7 {
+            std::thread::yield_now();
+        }
+    }
+    false
+}
+
 struct Inner {
     state: AtomicUsize,
     mutex: Mutex<()>,

@@ -49,7 +49,10 @@ impl<T: Send + 'static> JoinHandle<T> {
     pub(crate) fn new(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
         JoinHandle { raw }
     }
+}
 
+// No bounds here, so that `Drop` impls of generic owners (a `JoinSet<T>`) can abort.
+impl<T> JoinHandle<T> {
     /// Cancels the task: at its next scheduling point its future is dropped and this handle
     /// yields a cancelled [`JoinError`]. Aborting a finished task changes nothing.
     ///

@@ -1,11 +1,26 @@
-//! Tasks: handles to spawned work, their errors, and yielding.
+//! Tasks: handles to spawned work, their errors, yielding, and task groups.
+//!
+//! Task groups are the Rust counterparts of asyncio's: [`JoinSet`] (`TaskGroup` and
+//! `create_task`), [`wait`] with [`ReturnWhen`] (`asyncio.wait`), [`join_all`] and
+//! [`try_join_all`] (`gather`), [`as_completed`], and [`select`] / [`select_all`].
 
+mod as_completed;
 pub(crate) mod cell;
 mod error;
+mod gather;
+mod group;
 mod join_handle;
+mod join_set;
+mod select;
 pub(crate) mod state;
+mod wait;
 mod yield_now;
 
+pub use as_completed::{as_completed, AsCompleted};
 pub use error::JoinError;
+pub use gather::{join_all, try_join_all, JoinAll, TryJoinAll, TryJoinError};
 pub use join_handle::{AbortHandle, JoinHandle};
+pub use join_set::{JoinNext, JoinSet, JoinSetWait, Shutdown};
+pub use select::{select, select_all, Either};
+pub use wait::{wait, Outcome, ReturnWhen, Wait, Waited};
 pub use yield_now::{yield_now, YieldNow};

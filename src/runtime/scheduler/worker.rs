@@ -80,7 +80,7 @@ impl Shared {
         let mut stealers = Vec::with_capacity(num_workers);
         let mut unparkers = Vec::with_capacity(num_workers);
         for _ in 0..num_workers {
-            let queue = Worker::new_lifo();
+            let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
             let (parker, unparker) = Parker::new();
             unparkers.push(unparker);

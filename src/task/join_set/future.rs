@@ -1,0 +1,62 @@
+//! The futures returned by `JoinSet`'s methods; each borrows the set mutably for as long
+//! as it lives.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::task::join_set::JoinSet;
+use crate::task::wait::{Outcome, WaitState};
+use crate::task::JoinError;
+
+/// The future returned by [`JoinSet::join_next`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct JoinNext<'a, T> {
+    pub(super) set: &'a mut JoinSet<T>,
+}
+
+impl<T: Send + 'static> Future for JoinNext<'_, T> {
+    type Output = Option<Result<T, JoinError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.set.poll_join_next(cx)
+    }
+}
+
+/// The future returned by [`JoinSet::shutdown`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Shutdown<'a, T> {
+    pub(super) set: &'a mut JoinSet<T>,
+}
+
+impl<T: Send + 'static> Future for Shutdown<'_, T> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        while let Some(_result) = std::task::ready!(self.set.group.poll_next(Some(cx))) {}
+        Poll::Ready(())
+    }
+}
+
+/// The future returned by [`JoinSet::wait`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct JoinSetWait<'a, T> {
+    pub(super) set: &'a mut JoinSet<T>,
+    pub(super) state: WaitState<T>,
+}
+
+// Nothing in it is pinned structurally (outputs are moved by value), so it is Unpin
+// whatever `T` is.
+impl<T> Unpin for JoinSetWait<'_, T> {}
+
+impl<T: Outcome + Send + 'static> Future for JoinSetWait<'_, T> {
+    type Output = Vec<Result<T, JoinError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.state.poll(&mut this.set.group, cx)
+    }
+}
