@@ -1,357 +1,161 @@
-//! Timer workloads on flywheel, tokio and smol side by side, current-thread and 2 workers.
+//! Timers: many concurrent sleeps, timeouts around ready futures, timeouts around futures
+//! that are pending once. flywheel, tokio and smol side by side, same workload, current-thread
+//! and 2-worker flavours.
 //!
-//! - `timers`: 100 000 concurrent sleeps spread over 1–50 ms; total time (mean lateness past
-//!   each deadline is printed once per runtime before measuring).
+//! - `timers`: 100 000 concurrent sleeps spread over 1–50 ms, each in its own task; total
+//!   time. The mean lateness past the deadlines is printed once per runtime before measuring.
 //! - `timeout_churn`: 1 000 000 `timeout(1 s, ready future)` in one task: should cost next
 //!   to nothing.
 //! - `timeout_pending`: 100 000 `timeout(1 s, yield_now())` in one task: a real timer insert
 //!   and cancel each.
 //!
-//! Run: `cargo bench --bench timer`. smol has no timeout combinator: its version races the
-//! future against an `async_io::Timer` with `or`, which is what a smol user writes.
+//! smol has no timeout combinator: its version races the future against an
+//! `async_io::Timer` with `or`, which is what a smol user writes. flywheel's and tokio's
+//! timeouts are mapped to the same `Option` with a combinator (no extra async block).
+
+#[macro_use]
+mod common;
 
 use std::future::Future;
 use std::hint::black_box;
-use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use smol::future::FutureExt as _;
+use common::{Flywheel, Rt, Smol, Tokio};
+use criterion::{criterion_group, criterion_main, Criterion};
+use futures::FutureExt as _;
+use futures_lite::FutureExt as _;
 
+/// Concurrent sleeps in `timers`.
 const SLEEPS: usize = 100_000;
+/// Timeouts per `timeout_churn` iteration.
 const CHURN: usize = 1_000_000;
+/// Timeouts per `timeout_pending` iteration.
 const PENDING: usize = 100_000;
-const WORKERS: usize = 2;
+/// The timeout every `timeout_*` workload sets (never reached).
+const LIMIT: Duration = Duration::from_secs(1);
 
-/// A way to run futures: the three runtimes, each in two flavours, behind one interface.
-trait Bench {
-    fn name(&self) -> String;
-    /// Runs the `timers` workload; returns the total lateness past the deadlines.
-    fn timers(&self) -> Duration;
-    fn timeout_churn(&self);
-    fn timeout_pending(&self);
+/// The timer half of a runtime.
+trait Timers: Rt {
+    /// Sleeps until `deadline`.
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send + 'static;
+    /// `future`'s output, or `None` if `limit` passed first.
+    fn timeout<F>(limit: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send;
 }
 
-fn sleep_ms(i: usize) -> Duration {
-    Duration::from_millis(1 + (i % 50) as u64)
+impl Timers for Flywheel {
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        flywheel::time::sleep_until(deadline)
+    }
+    fn timeout<F>(limit: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+    {
+        flywheel::time::timeout(limit, future).map(Result::ok)
+    }
 }
 
-struct Flywheel {
-    rt: flywheel::Runtime,
-    flavor: &'static str,
+impl Timers for Tokio {
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        tokio::time::sleep_until(deadline.into())
+    }
+    fn timeout<F>(limit: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+    {
+        tokio::time::timeout(limit, future).map(Result::ok)
+    }
 }
 
-impl Bench for Flywheel {
-    fn name(&self) -> String {
-        format!("flywheel/{}", self.flavor)
+impl Timers for Smol {
+    async fn sleep_until(deadline: Instant) {
+        smol::Timer::at(deadline).await;
     }
-
-    fn timers(&self) -> Duration {
-        self.rt.block_on(async {
-            let tasks: Vec<_> = (0..SLEEPS)
-                .map(|i| {
-                    flywheel::spawn(async move {
-                        let s = flywheel::time::sleep(sleep_ms(i));
-                        let deadline = s.deadline();
-                        s.await;
-                        Instant::now().saturating_duration_since(deadline)
-                    })
-                })
-                .collect();
-            let mut late = Duration::ZERO;
-            for t in tasks {
-                late += t.await.unwrap();
-            }
-            late
-        })
-    }
-
-    fn timeout_churn(&self) {
-        self.rt.block_on(async {
-            flywheel::spawn(async {
-                for i in 0..CHURN {
-                    let r = flywheel::time::timeout(Duration::from_secs(1), async { i }).await;
-                    black_box(r).unwrap();
-                }
-            })
-            .await
-            .unwrap()
-        })
-    }
-
-    fn timeout_pending(&self) {
-        self.rt.block_on(async {
-            flywheel::spawn(async {
-                for _ in 0..PENDING {
-                    let r = flywheel::time::timeout(
-                        Duration::from_secs(1),
-                        flywheel::task::yield_now(),
-                    )
-                    .await;
-                    black_box(r).unwrap();
-                }
-            })
-            .await
-            .unwrap()
+    fn timeout<F>(limit: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+    {
+        async move { Some(future.await) }.or(async move {
+            smol::Timer::after(limit).await;
+            None
         })
     }
 }
 
-struct Tokio {
-    rt: tokio::runtime::Runtime,
-    flavor: &'static str,
-}
-
-impl Bench for Tokio {
-    fn name(&self) -> String {
-        format!("tokio/{}", self.flavor)
-    }
-
-    fn timers(&self) -> Duration {
-        self.rt.block_on(async {
-            let tasks: Vec<_> = (0..SLEEPS)
-                .map(|i| {
-                    tokio::spawn(async move {
-                        let s = tokio::time::sleep(sleep_ms(i));
-                        let deadline = s.deadline().into_std();
-                        s.await;
-                        Instant::now().saturating_duration_since(deadline)
-                    })
-                })
-                .collect();
-            let mut late = Duration::ZERO;
-            for t in tasks {
-                late += t.await.unwrap();
-            }
-            late
-        })
-    }
-
-    fn timeout_churn(&self) {
-        self.rt.block_on(async {
-            tokio::spawn(async {
-                for i in 0..CHURN {
-                    let r = tokio::time::timeout(Duration::from_secs(1), async { i }).await;
-                    black_box(r).unwrap();
-                }
-            })
-            .await
-            .unwrap()
-        })
-    }
-
-    fn timeout_pending(&self) {
-        self.rt.block_on(async {
-            tokio::spawn(async {
-                for _ in 0..PENDING {
-                    let r = tokio::time::timeout(Duration::from_secs(1), tokio::task::yield_now())
-                        .await;
-                    black_box(r).unwrap();
-                }
-            })
-            .await
-            .unwrap()
-        })
-    }
-}
-
-/// smol: a `LocalExecutor` on the calling thread, or an `Executor` run by `WORKERS` threads.
-enum Smol {
-    Local,
-    Multi {
-        ex: Arc<smol::Executor<'static>>,
-        stop: smol::channel::Sender<()>,
-        threads: Vec<thread::JoinHandle<()>>,
-    },
-}
-
-impl Smol {
-    fn multi() -> Smol {
-        let ex = Arc::new(smol::Executor::new());
-        let (stop, stopped) = smol::channel::unbounded::<()>();
-        let threads = (0..WORKERS)
-            .map(|_| {
-                let ex = ex.clone();
-                let stopped = stopped.clone();
-                thread::spawn(move || {
-                    let _ = smol::block_on(ex.run(stopped.recv()));
+/// 100 000 tasks, each sleeping 1–50 ms; returns the total lateness past the deadlines.
+fn sleeps<R: Timers>(rt: &R) -> Duration {
+    let spawner = rt.clone();
+    rt.block_on(async move {
+        let tasks: Vec<_> = (0..SLEEPS)
+            .map(|i| {
+                spawner.spawn(async move {
+                    let deadline = Instant::now() + Duration::from_millis(1 + (i % 50) as u64);
+                    R::sleep_until(deadline).await;
+                    Instant::now().saturating_duration_since(deadline)
                 })
             })
             .collect();
-        Smol::Multi { ex, stop, threads }
-    }
-
-    /// Spawns `f` and waits for it, on whichever executor this is.
-    fn run<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> T {
-        match self {
-            Smol::Local => {
-                let ex = smol::LocalExecutor::new();
-                smol::block_on(ex.run(ex.spawn(f)))
-            }
-            Smol::Multi { ex, .. } => smol::block_on(ex.spawn(f)),
+        let mut late = Duration::ZERO;
+        for task in tasks {
+            late += task.await;
         }
-    }
+        late
+    })
 }
 
-impl Drop for Smol {
-    fn drop(&mut self) {
-        if let Smol::Multi { stop, threads, .. } = self {
-            stop.close();
-            for t in threads.drain(..) {
-                let _ = t.join();
-            }
+fn timers<R: Timers>(rt: &R) {
+    black_box(sleeps(rt));
+}
+
+fn timeout_churn<R: Timers>(rt: &R) {
+    rt.block_on(rt.spawn(async {
+        for i in 0..CHURN {
+            let r = R::timeout(LIMIT, async { i }).await;
+            black_box(r.expect("a ready future beats a 1 s timeout"));
         }
-    }
+    }));
 }
 
-/// Spawns onto the smol executor of the current `Smol::run` (local or shared).
-async fn smol_timers(spawn: impl Fn(usize) -> smol::Task<Duration>) -> Duration {
-    let tasks: Vec<_> = (0..SLEEPS).map(spawn).collect();
-    let mut late = Duration::ZERO;
-    for t in tasks {
-        late += t.await;
-    }
-    late
-}
-
-async fn smol_sleep(i: usize) -> Duration {
-    let d = sleep_ms(i);
-    let deadline = Instant::now() + d;
-    smol::Timer::at(deadline).await;
-    Instant::now().saturating_duration_since(deadline)
-}
-
-async fn smol_churn() {
-    for i in 0..CHURN {
-        let r = async { Ok(i) }
-            .or(async {
-                smol::Timer::after(Duration::from_secs(1)).await;
-                Err(())
-            })
-            .await;
-        black_box(r).unwrap();
-    }
-}
-
-async fn smol_pending() {
-    for _ in 0..PENDING {
-        let r = async {
-            smol::future::yield_now().await;
-            Ok(())
+fn timeout_pending<R: Timers>(rt: &R) {
+    rt.block_on(rt.spawn(async {
+        for _ in 0..PENDING {
+            let r = R::timeout(LIMIT, R::yield_now()).await;
+            black_box(r).expect("one yield beats a 1 s timeout");
         }
-        .or(async {
-            smol::Timer::after(Duration::from_secs(1)).await;
-            Err(())
-        })
-        .await;
-        black_box(r).unwrap();
-    }
+    }));
 }
 
-impl Bench for Smol {
-    fn name(&self) -> String {
-        match self {
-            Smol::Local => "smol/current_thread".into(),
-            Smol::Multi { .. } => "smol/multi_thread".into(),
-        }
-    }
-
-    fn timers(&self) -> Duration {
-        match self {
-            Smol::Local => {
-                let ex = smol::LocalExecutor::new();
-                smol::block_on(ex.run(smol_timers(|i| ex.spawn(smol_sleep(i)))))
-            }
-            Smol::Multi { ex, .. } => smol::block_on(smol_timers(|i| ex.spawn(smol_sleep(i)))),
-        }
-    }
-
-    fn timeout_churn(&self) {
-        self.run(smol_churn())
-    }
-
-    fn timeout_pending(&self) {
-        self.run(smol_pending())
-    }
-}
-
-fn runtimes() -> Vec<Box<dyn Bench>> {
-    vec![
-        Box::new(Flywheel {
-            rt: flywheel::Builder::new_current_thread().build().unwrap(),
-            flavor: "current_thread",
-        }),
-        Box::new(Tokio {
-            rt: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
-            flavor: "current_thread",
-        }),
-        Box::new(Smol::Local),
-        Box::new(Flywheel {
-            rt: flywheel::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .build()
-                .unwrap(),
-            flavor: "multi_thread",
-        }),
-        Box::new(Tokio {
-            rt: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .enable_all()
-                .build()
-                .unwrap(),
-            flavor: "multi_thread",
-        }),
-        Box::new(Smol::multi()),
-    ]
-}
-
-fn timers(c: &mut Criterion) {
-    let runtimes = runtimes();
-    for rt in &runtimes {
-        let late = rt.timers();
+/// Prints each runtime's mean lateness in `timers`, once, before the timing runs.
+fn print_lateness<A: Timers, B: Timers, C: Timers>(flavor: &str, rts: (&A, &B, &C)) {
+    let (fw, tk, sm) = rts;
+    for (name, late) in [
+        ("flywheel", sleeps(fw)),
+        ("tokio", sleeps(tk)),
+        ("smol", sleeps(sm)),
+    ] {
         println!(
-            "timers/{}: mean lateness {:?}",
-            rt.name(),
+            "timers/{flavor}/{name}: mean lateness {:?}",
             late / SLEEPS as u32
         );
     }
-    let mut group = c.benchmark_group("timers");
-    group.sample_size(10);
-    for rt in &runtimes {
-        group.bench_function(BenchmarkId::from_parameter(rt.name()), |b| {
-            b.iter(|| black_box(rt.timers()))
-        });
-    }
-    group.finish();
 }
 
-fn timeout_churn(c: &mut Criterion) {
-    let runtimes = runtimes();
-    let mut group = c.benchmark_group("timeout_churn");
-    group.sample_size(10);
-    for rt in &runtimes {
-        group.bench_function(BenchmarkId::from_parameter(rt.name()), |b| {
-            b.iter(|| rt.timeout_churn())
-        });
-    }
-    group.finish();
+fn multi_thread(c: &mut Criterion) {
+    let rts = (&Flywheel::multi(), &Tokio::multi(), &Smol::multi());
+    print_lateness("multi", rts);
+    side_by_side!(c, "multi", rts, [timers, timeout_churn, timeout_pending]);
 }
 
-fn timeout_pending(c: &mut Criterion) {
-    let runtimes = runtimes();
-    let mut group = c.benchmark_group("timeout_pending");
-    group.sample_size(10);
-    for rt in &runtimes {
-        group.bench_function(BenchmarkId::from_parameter(rt.name()), |b| {
-            b.iter(|| rt.timeout_pending())
-        });
-    }
-    group.finish();
+fn current_thread(c: &mut Criterion) {
+    let rts = (&Flywheel::current(), &Tokio::current(), &Smol::current());
+    print_lateness("current", rts);
+    side_by_side!(c, "current", rts, [timers, timeout_churn, timeout_pending]);
 }
 
-criterion_group!(benches, timers, timeout_churn, timeout_pending);
+criterion_group! {
+    name = benches;
+    config = common::config().sample_size(10);
+    targets = multi_thread, current_thread
+}
 criterion_main!(benches);
