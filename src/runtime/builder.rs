@@ -156,7 +156,9 @@ impl Builder {
     /// Only flywheel's timers use the virtual clock: `Instant::now()` still reads the real
     /// one, so compare instants from `Sleep::deadline` or `Interval::tick` instead. I/O does
     /// not hold the clock back: a runtime waiting only on a socket and a timer jumps to the
-    /// timer.
+    /// timer. A running `spawn_blocking` job does hold it (it may be about to wake a task),
+    /// so a job that itself waits on a flywheel timer needs
+    /// [`time::advance`](crate::time::advance) to finish.
     ///
     /// # Examples
     ///
