@@ -57,8 +57,9 @@ fn report(name: &str, mut lateness: Vec<Duration>) {
     let mean = lateness.iter().sum::<Duration>() / n as u32;
     let p99 = lateness[n * 99 / 100];
     println!("{name}: {n} sleeps, mean lateness {mean:?}, p99 {p99:?}");
-    // Generous: the machine is shared; the point is that nothing is lost or wildly late.
-    assert!(mean < Duration::from_millis(100), "mean lateness {mean:?}");
+    // Generous: 100 000 first polls queue ahead of the earliest wake-ups, and the machine is
+    // shared; the point is that nothing is lost, early, or wildly late.
+    assert!(mean < Duration::from_secs(1), "mean lateness {mean:?}");
 }
 
 #[test]
