@@ -141,8 +141,14 @@ impl State {
     /// A waker fired.
     pub(crate) fn transition_to_notified(&self) -> Submit {
         self.update(|s| {
-            if s & (COMPLETE | NOTIFIED) != 0 {
+            if s & COMPLETE != 0 {
                 (None, Submit::No)
+            } else if s & NOTIFIED != 0 {
+                // Already queued (or owed a poll). Still write the word back unchanged: the
+                // release makes what the waker did before waking visible to the thread that
+                // polls next, whose acquire reads this write. A plain load here would let
+                // that poll miss the event and the wake-up be lost.
+                (Some(s), Submit::No)
             } else if s & RUNNING != 0 {
                 // The runner re-queues it after the poll.
                 (Some(s | NOTIFIED), Submit::No)
