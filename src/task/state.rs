@@ -218,11 +218,15 @@ impl State {
     }
 
     /// The runtime is shutting down: take `RUNNING` unless a poll is in flight or it is
-    /// done. `true` means the caller must drop the future and complete the task.
+    /// done. `true` means the caller must drop the future and complete the task. When a poll
+    /// is in flight, the task is marked cancelled so its runner drops the future after the
+    /// poll (`Idle::Cancel`) instead of leaving it idle in a dead runtime.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.update(|s| {
-            if s & (COMPLETE | RUNNING) != 0 {
+            if s & COMPLETE != 0 || s & (RUNNING | CANCELLED) == RUNNING | CANCELLED {
                 (None, false)
+            } else if s & RUNNING != 0 {
+                (Some(s | CANCELLED), false)
             } else {
                 (Some(s | RUNNING | CANCELLED), true)
             }
@@ -339,6 +343,8 @@ mod tests {
         let r = State::new();
         assert_eq!(r.transition_to_running(), Run::Poll);
         assert!(!r.transition_to_shutdown());
+        // The runner drops the future after its poll.
+        assert_eq!(r.transition_to_idle(), Idle::Cancel);
     }
 
     #[test]
