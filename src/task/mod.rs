@@ -3,6 +3,8 @@
 pub(crate) mod cell;
 mod error;
 mod join_handle;
+#[cfg(all(test, flywheel_loom))]
+mod loom_state;
 pub(crate) mod state;
 mod yield_now;
 
