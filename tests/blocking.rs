@@ -252,3 +252,26 @@ fn jobs_not_started_at_shutdown_are_cancelled() {
         assert!(futures::executor::block_on(running).is_ok());
     });
 }
+
+#[test]
+fn drop_with_idle_blocking_threads_is_prompt() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            // Start a few pool threads, let them finish and sit idle (they would linger
+            // for seconds waiting for more work).
+            rt.block_on(async {
+                let jobs: Vec<_> = (0..4)
+                    .map(|i| flywheel::spawn_blocking(move || i))
+                    .collect();
+                for j in jobs {
+                    j.await.unwrap();
+                }
+            });
+            let start = Instant::now();
+            drop(rt);
+            let took = start.elapsed();
+            assert!(took < Duration::from_secs(1), "{name}: drop took {took:?}");
+        });
+    }
+}

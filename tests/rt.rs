@@ -499,3 +499,63 @@ fn tasks_from_many_threads_all_run() {
         });
     }
 }
+
+#[test]
+#[allow(clippy::async_yields_async)] // the task hands out a JoinHandle on purpose
+fn spawn_onto_another_runtime_from_a_task() {
+    for (name, make) in FLAVOURS {
+        for (other_name, make_other) in FLAVOURS {
+            watchdog(move || {
+                let rt = make();
+                let other = make_other();
+                let other_handle = other.handle().clone();
+                let task = rt.block_on(async move {
+                    flywheel::spawn(async move { other_handle.spawn(async { 7 }) })
+                        .await
+                        .unwrap()
+                });
+                // It belongs to `other`: on a current-thread `other` it runs in its block_on.
+                assert_eq!(other.block_on(task).unwrap(), 7, "{name} -> {other_name}");
+            });
+        }
+    }
+}
+
+/// A future whose drop wakes another task (it owns the sender of a channel the other task
+/// waits on), so shutdown wakes tasks while it is dropping them.
+#[test]
+fn wakes_from_destructors_during_shutdown_are_harmless() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let drops = DropCounter::new();
+            let mut tasks = Vec::new();
+            let (first_tx, mut rx) = futures_channel::oneshot::channel::<()>();
+            for _ in 0..20 {
+                let (tx, next_rx) = futures_channel::oneshot::channel::<()>();
+                let guard = drops.guard();
+                tasks.push(rt.spawn(async move {
+                    let _guard = guard;
+                    let _tx = tx; // dropped with this future: wakes the next task
+                    let _ = rx.await;
+                    std::future::pending::<()>().await;
+                }));
+                rx = next_rx;
+            }
+            // Let them all start waiting.
+            rt.block_on(async {
+                for _ in 0..50 {
+                    flywheel::task::yield_now().await;
+                }
+            });
+            drop(rt);
+            assert_eq!(drops.count(), 20, "{name}");
+            for t in tasks {
+                assert!(futures::executor::block_on(t).unwrap_err().is_cancelled());
+            }
+            // The first receiver and the last sender were dropped with their tasks.
+            assert!(first_tx.is_canceled(), "{name}");
+            assert!(rx.try_recv().is_err(), "{name}");
+        });
+    }
+}
