@@ -78,7 +78,9 @@ impl Shared {
         let mut stealers = Vec::with_capacity(num_workers);
         let mut unparkers = Vec::with_capacity(num_workers);
         for _ in 0..num_workers {
-            let queue = Worker::new_lifo();
+            // FIFO: a yielded task or one bumped from the LIFO slot goes behind the tasks
+            // already queued. (A LIFO deque would pop it straight back and starve them.)
+            let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
             let (parker, unparker) = Parker::new();
             unparkers.push(unparker);
