@@ -616,3 +616,61 @@ fn an_idle_runtime_uses_no_cpu() {
         );
     });
 }
+
+#[test]
+fn shutdown_timeout_with_a_stuck_worker_still_drops_the_other_tasks() {
+    watchdog(|| {
+        let rt = multi_thread();
+        let drops = DropCounter::new();
+        let wakers = Arc::new(Mutex::new(Vec::new()));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let idle: Vec<_> = (0..10)
+            .map(|_| {
+                rt.spawn(Parked {
+                    slot: wakers.clone(),
+                    polls: polls.clone(),
+                    _guard: drops.guard(),
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            while wakers.lock().unwrap().len() < 10 {
+                flywheel::task::yield_now().await;
+            }
+        });
+        // A task that blocks its worker thread (which it should not do) until released.
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let stuck_guard = drops.guard();
+        let stuck = rt.spawn(async move {
+            let _guard = stuck_guard;
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            std::future::pending::<()>().await;
+        });
+        started_rx.recv().unwrap();
+
+        let start = Instant::now();
+        rt.shutdown_timeout(Duration::from_millis(100));
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            drops.count(),
+            10,
+            "the idle tasks' futures were not dropped"
+        );
+        for t in idle {
+            assert!(futures::executor::block_on(t).unwrap_err().is_cancelled());
+        }
+
+        // Once its poll returns, the stuck task is cancelled too, by its own worker.
+        release_tx.send(()).unwrap();
+        assert!(futures::executor::block_on(stuck)
+            .unwrap_err()
+            .is_cancelled());
+        assert_eq!(drops.count(), 11);
+    });
+}
