@@ -275,3 +275,52 @@ fn drop_with_idle_blocking_threads_is_prompt() {
         });
     }
 }
+
+#[test]
+fn bursts_of_jobs_reuse_idle_threads_without_losing_any() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            rt.block_on(async {
+                for round in 0..common::iterations(300) {
+                    let jobs: Vec<_> = (0..8)
+                        .map(|i| flywheel::spawn_blocking(move || round * 8 + i))
+                        .collect();
+                    let mut sum = 0;
+                    for j in jobs {
+                        sum += j.await.unwrap();
+                    }
+                    assert_eq!(sum, round * 64 + 28, "{name}");
+                }
+            });
+        });
+    }
+}
+
+#[test]
+fn aborting_a_queued_job_cancels_it_before_it_runs() {
+    watchdog(|| {
+        let rt = Builder::new_current_thread()
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let busy = rt.spawn_blocking(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            "busy"
+        });
+        started_rx.recv().unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = ran.clone();
+        let queued = rt.spawn_blocking(move || r.fetch_add(1, SeqCst));
+        queued.abort();
+        // Aborting a running job does nothing: it cannot be interrupted.
+        busy.abort();
+        release_tx.send(()).unwrap();
+        assert_eq!(rt.block_on(busy).unwrap(), "busy");
+        assert!(rt.block_on(queued).unwrap_err().is_cancelled());
+        assert_eq!(ran.load(SeqCst), 0, "an aborted job ran");
+    });
+}
