@@ -674,3 +674,27 @@ fn shutdown_timeout_with_a_stuck_worker_still_drops_the_other_tasks() {
         assert_eq!(drops.count(), 11);
     });
 }
+
+#[test]
+fn a_panic_inside_block_on_leaves_the_runtime_usable() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let pending = rt.spawn(async {
+                flywheel::task::yield_now().await;
+                1
+            });
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rt.block_on(async {
+                    flywheel::task::yield_now().await;
+                    panic!("block_on future failed");
+                })
+            }));
+            assert!(caught.is_err(), "{name}");
+            // The thread is no longer "inside" the runtime, and the runtime still runs tasks.
+            assert!(flywheel::Handle::try_current().is_err(), "{name}");
+            assert_eq!(rt.block_on(pending).unwrap(), 1, "{name}");
+            assert_eq!(rt.block_on(rt.spawn(async { 2 })).unwrap(), 2, "{name}");
+        });
+    }
+}

@@ -696,3 +696,70 @@ fn yield_now_lets_other_local_tasks_run() {
         });
     }
 }
+
+#[test]
+fn stress_wakes_aborts_and_completions_across_threads() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let n = common::iterations(2000);
+            let drops = DropCounter::new();
+            let mut senders = Vec::with_capacity(n);
+            let mut handles = Vec::with_capacity(n);
+            for i in 0..n {
+                let (tx, rx) = futures_channel::oneshot::channel::<usize>();
+                let guard = drops.guard();
+                handles.push(rt.spawn(async move {
+                    let _guard = guard;
+                    yield_now().await;
+                    rx.await.unwrap_or(usize::MAX) + i
+                }));
+                senders.push(tx);
+            }
+            // Every third task is aborted from this thread; the others are completed from two
+            // plain threads, racing the runtime's polls.
+            let aborts: Vec<_> = handles.iter().map(|h| h.abort_handle()).collect();
+            let (odd, even): (Vec<_>, Vec<_>) = senders
+                .into_iter()
+                .enumerate()
+                .partition(|(i, _)| i % 2 == 1);
+            let feeders: Vec<_> = [odd, even]
+                .into_iter()
+                .map(|half| {
+                    thread::spawn(move || {
+                        for (_, tx) in half {
+                            let _ = tx.send(1);
+                        }
+                    })
+                })
+                .collect();
+            for (i, a) in aborts.iter().enumerate() {
+                if i % 3 == 0 {
+                    a.abort();
+                }
+            }
+            for f in feeders {
+                f.join().unwrap();
+            }
+            let (ok, cancelled) = rt.block_on(async {
+                let (mut ok, mut cancelled) = (0, 0);
+                for (i, h) in handles.into_iter().enumerate() {
+                    match h.await {
+                        Ok(v) => {
+                            assert_eq!(v, i + 1);
+                            ok += 1;
+                        }
+                        Err(e) => {
+                            assert!(e.is_cancelled() && i % 3 == 0, "{e:?} for task {i}");
+                            cancelled += 1;
+                        }
+                    }
+                }
+                (ok, cancelled)
+            });
+            assert_eq!(ok + cancelled, n, "{name}");
+            assert!(cancelled <= n.div_ceil(3), "{name}");
+            assert_eq!(drops.count(), n, "{name}: each future dropped once");
+        });
+    }
+}
