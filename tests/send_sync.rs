@@ -23,38 +23,44 @@ where
 
 #[test]
 fn runtime_types() {
-    send::<Runtime>();
-    sync::<Runtime>();
-    send::<Handle>();
-    sync::<Handle>();
-    send::<Builder>();
-    sync::<Builder>();
-    send::<TryCurrentError>();
-    sync::<TryCurrentError>();
+    common::watchdog(|| {
+        send::<Runtime>();
+        sync::<Runtime>();
+        send::<Handle>();
+        sync::<Handle>();
+        send::<Builder>();
+        sync::<Builder>();
+        send::<TryCurrentError>();
+        sync::<TryCurrentError>();
+    });
 }
 
 #[test]
 fn task_types() {
-    send::<JoinHandle<u32>>();
-    sync::<JoinHandle<u32>>();
-    unpin::<JoinHandle<u32>>();
-    // A JoinHandle is Unpin whatever its output is.
-    unpin::<JoinHandle<std::marker::PhantomPinned>>();
-    send::<AbortHandle>();
-    sync::<AbortHandle>();
-    send::<JoinError>();
-    sync::<JoinError>();
-    send::<YieldNow>();
-    sync::<YieldNow>();
-    unpin::<YieldNow>();
+    common::watchdog(|| {
+        send::<JoinHandle<u32>>();
+        sync::<JoinHandle<u32>>();
+        unpin::<JoinHandle<u32>>();
+        // A JoinHandle is Unpin whatever its output is.
+        unpin::<JoinHandle<std::marker::PhantomPinned>>();
+        send::<AbortHandle>();
+        sync::<AbortHandle>();
+        send::<JoinError>();
+        sync::<JoinError>();
+        send::<YieldNow>();
+        sync::<YieldNow>();
+        unpin::<YieldNow>();
+    });
 }
 
 #[test]
 fn join_error_is_a_standard_error() {
-    fn boxed(e: JoinError) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-        Box::new(e)
-    }
-    let _ = boxed;
+    common::watchdog(|| {
+        fn boxed(e: JoinError) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            Box::new(e)
+        }
+        let _ = boxed;
+    });
 }
 
 #[test]
@@ -83,8 +89,10 @@ fn join_handle_of<T: Send + 'static>() {
 
 #[test]
 fn join_handle_generic() {
-    join_handle_of::<String>();
-    join_handle_of::<Vec<u8>>();
-    // Only Send, not Sync, as outputs go:
-    join_handle_of::<std::cell::Cell<u8>>();
+    common::watchdog(|| {
+        join_handle_of::<String>();
+        join_handle_of::<Vec<u8>>();
+        // Only Send, not Sync, as outputs go:
+        join_handle_of::<std::cell::Cell<u8>>();
+    });
 }
