@@ -1,11 +1,12 @@
 //! Loom models of the task state word (`state.rs`): the interleavings of the racing
-//! transitions (up to three preemptions per execution) are explored, with loom's
-//! weak-memory model. The whole run takes about a second once built.
+//! transitions (up to four preemptions per execution) are explored, with loom's
+//! weak-memory model. Once built, the whole run takes about 3 s on 2 cores (5 preemptions:
+//! ~9 s; unbounded: over 5 minutes).
 //!
 //! Run with:
 //!
 //! ```text
-//! LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg flywheel_loom" cargo test --release --lib loom_state
+//! LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg flywheel_loom" cargo test --release --lib loom_state
 //! ```
 //!
 //! (Adding `CARGO_TARGET_DIR=target/loom` keeps the normal build cache intact.)
