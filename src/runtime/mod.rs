@@ -216,6 +216,17 @@ impl Runtime {
         match &shared.flavor {
             // `false` (a worker still busy at the deadline) is fine below: see the loop.
             Flavor::MultiThread(mt) => {
+                // Dropped inside one of its own tasks: this worker cannot wait for itself.
+                // It exits when the poll it is in returns.
+                let own_worker = context::with_core(|core| {
+                    matches!(core, Some(scheduler::Core::MultiThread(core))
+                        if core.runs(Arc::as_ptr(shared)))
+                });
+                let deadline = if own_worker {
+                    Some(Instant::now())
+                } else {
+                    deadline
+                };
                 let _workers_done = mt.shutdown(&shared.driver_handle, deadline);
             }
             Flavor::CurrentThread(ct) => ct.shutdown(),
