@@ -344,3 +344,47 @@ fn shutdown_timeout_with_a_stuck_worker_still_drops_the_other_tasks() {
         assert_eq!(drops.count(), 11);
     });
 }
+
+/// Dropping a runtime from inside one of its own tasks (a worker thread, or the thread in a
+/// current-thread `block_on`) must not wait for that very thread.
+#[test]
+fn dropping_a_runtime_inside_its_own_task_does_not_deadlock() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let drops = DropCounter::new();
+            let slot = Arc::new(Mutex::new(Some(make())));
+            let handle = slot.lock().unwrap().as_ref().unwrap().handle().clone();
+            let other_guard = drops.guard();
+            let other = handle.spawn(async move {
+                let _guard = other_guard;
+                std::future::pending::<()>().await;
+            });
+            let (tx, rx) = mpsc::channel();
+            let s = slot.clone();
+            let dropper = handle.spawn(async move {
+                let rt = s.lock().unwrap().take();
+                let start = Instant::now();
+                drop(rt);
+                tx.send(start.elapsed()).unwrap();
+                // Cancelled at its next scheduling point: the runtime is gone.
+                flywheel::task::yield_now().await;
+            });
+            let result = if name == "current_thread" {
+                // The task runs (and drops the runtime) inside this block_on.
+                handle.block_on(dropper)
+            } else {
+                futures::executor::block_on(dropper)
+            };
+            assert!(result.unwrap_err().is_cancelled(), "{name}");
+            let took = rx.recv().unwrap();
+            assert!(took < Duration::from_secs(1), "{name}: drop took {took:?}");
+            assert!(
+                futures::executor::block_on(other)
+                    .unwrap_err()
+                    .is_cancelled(),
+                "{name}"
+            );
+            assert_eq!(drops.count(), 1, "{name}");
+        });
+    }
+}
