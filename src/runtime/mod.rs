@@ -213,17 +213,29 @@ impl Runtime {
         let shared = &self.handle.shared;
         // Destructors of cancelled futures may look for their runtime.
         let _enter = context::enter(&self.handle);
-        let workers_done = match &shared.flavor {
-            Flavor::MultiThread(mt) => mt.shutdown(&shared.driver_handle, deadline),
-            Flavor::CurrentThread(ct) => {
-                ct.shutdown();
-                true
+        match &shared.flavor {
+            // `false` (a worker still busy at the deadline) is fine below: see the loop.
+            Flavor::MultiThread(mt) => {
+                // Dropped inside one of its own tasks: this worker cannot wait for itself.
+                // It exits when the poll it is in returns.
+                let own_worker = context::with_core(|core| {
+                    matches!(core, Some(scheduler::Core::MultiThread(core))
+                        if core.runs(Arc::as_ptr(shared)))
+                });
+                let deadline = if own_worker {
+                    Some(Instant::now())
+                } else {
+                    deadline
+                };
+                let _workers_done = mt.shutdown(&shared.driver_handle, deadline);
             }
-        };
-        if workers_done {
-            for task in shared.owned.close_and_take_all() {
-                task.shutdown();
-            }
+            Flavor::CurrentThread(ct) => ct.shutdown(),
+        }
+        // Even when a worker is stuck inside a poll (shutdown_timeout expired), every other
+        // task is cancelled here; the stuck one is marked cancelled and its worker drops its
+        // future when the poll returns (the state word arbitrates: see `transition_to_shutdown`).
+        for task in shared.owned.close_and_take_all() {
+            task.shutdown();
         }
         if let Flavor::MultiThread(mt) = &shared.flavor {
             mt.drain_injector();

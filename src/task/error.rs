@@ -3,6 +3,8 @@
 use std::any::Any;
 use std::fmt;
 
+use parking_lot::Mutex;
+
 /// The reason a task did not return its output: it was cancelled, or it panicked.
 ///
 /// Returned by awaiting a [`JoinHandle`](crate::task::JoinHandle).
@@ -23,7 +25,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// Behind a lock only so that `JoinError` is `Sync` (the payload is merely `Send`), which
+    /// lets it become a `Box<dyn Error + Send + Sync>`; it is locked only to format it.
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
 }
 
 impl JoinError {
@@ -35,7 +39,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Mutex::new(payload)),
         }
     }
 
@@ -107,7 +111,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic(payload) => Ok(payload.into_inner()),
             Repr::Cancelled => Err(self),
         }
     }
@@ -124,7 +128,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match panic_message(p.lock().as_ref()) {
                 Some(msg) => write!(f, "task panicked with message {msg:?}"),
                 None => f.write_str("task panicked"),
             },
@@ -136,7 +140,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match panic_message(p.lock().as_ref()) {
                 Some(msg) => write!(f, "JoinError::Panic({msg:?})"),
                 None => f.write_str("JoinError::Panic(..)"),
             },

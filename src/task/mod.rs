@@ -11,6 +11,8 @@ mod gather;
 mod group;
 mod join_handle;
 mod join_set;
+#[cfg(all(test, flywheel_loom))]
+mod loom_state;
 mod select;
 pub(crate) mod state;
 mod wait;

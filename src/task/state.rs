@@ -141,8 +141,14 @@ impl State {
     /// A waker fired.
     pub(crate) fn transition_to_notified(&self) -> Submit {
         self.update(|s| {
-            if s & (COMPLETE | NOTIFIED) != 0 {
+            if s & COMPLETE != 0 {
                 (None, Submit::No)
+            } else if s & NOTIFIED != 0 {
+                // Already queued (or owed a poll). Still write the word back unchanged: the
+                // release makes what the waker did before waking visible to the thread that
+                // polls next, whose acquire reads this write. A plain load here would let
+                // that poll miss the event and the wake-up be lost.
+                (Some(s), Submit::No)
             } else if s & RUNNING != 0 {
                 // The runner re-queues it after the poll.
                 (Some(s | NOTIFIED), Submit::No)
@@ -212,11 +218,15 @@ impl State {
     }
 
     /// The runtime is shutting down: take `RUNNING` unless a poll is in flight or it is
-    /// done. `true` means the caller must drop the future and complete the task.
+    /// done. `true` means the caller must drop the future and complete the task. When a poll
+    /// is in flight, the task is marked cancelled so its runner drops the future after the
+    /// poll (`Idle::Cancel`) instead of leaving it idle in a dead runtime.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.update(|s| {
-            if s & (COMPLETE | RUNNING) != 0 {
+            if s & COMPLETE != 0 || s & (RUNNING | CANCELLED) == RUNNING | CANCELLED {
                 (None, false)
+            } else if s & RUNNING != 0 {
+                (Some(s | CANCELLED), false)
             } else {
                 (Some(s | RUNNING | CANCELLED), true)
             }
@@ -333,6 +343,8 @@ mod tests {
         let r = State::new();
         assert_eq!(r.transition_to_running(), Run::Poll);
         assert!(!r.transition_to_shutdown());
+        // The runner drops the future after its poll.
+        assert_eq!(r.transition_to_idle(), Idle::Cancel);
     }
 
     #[test]

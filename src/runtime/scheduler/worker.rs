@@ -80,6 +80,8 @@ impl Shared {
         let mut stealers = Vec::with_capacity(num_workers);
         let mut unparkers = Vec::with_capacity(num_workers);
         for _ in 0..num_workers {
+            // FIFO: a yielded task or one bumped from the LIFO slot goes behind the tasks
+            // already queued. (A LIFO deque would pop it straight back and starve them.)
             let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
             let (parker, unparker) = Parker::new();
@@ -247,7 +249,16 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
     debug_assert!(prev.is_none());
 
     while !mt.is_shutdown.load(Acquire) {
-        let (task, maintenance) = with_core(|core| core.next_task(mt));
+        let (task, maintenance) = with_core(|core| {
+            let next = core.next_task(mt);
+            if next.0.is_some() {
+                // A worker woken to search may find its work here (the injector) rather
+                // than in `search`: it must stop counting as searching, or no parked worker
+                // is ever woken for the tasks it spawns next.
+                core.stop_searching(mt);
+            }
+            next
+        });
         if maintenance {
             if let Some(mut driver) = handle.shared.driver.try_lock() {
                 parker.park_timeout(
@@ -374,12 +385,17 @@ impl Core {
             .find_map(|victim| steal_from(&mt.stealers[victim], &self.queue))
             .or_else(|| steal_injector(&mt.injector, &self.queue));
         if found.is_some() {
-            self.searching = false;
-            if mt.idle.transition_worker_from_searching() {
-                mt.notify_parked(&self.handle.shared.driver_handle);
-            }
+            self.stop_searching(mt);
         }
         found
+    }
+
+    /// This worker found work: it no longer searches. The last searcher to stop wakes
+    /// another worker, since there may be more work to spread.
+    fn stop_searching(&mut self, mt: &Shared) {
+        if std::mem::take(&mut self.searching) && mt.idle.transition_worker_from_searching() {
+            mt.notify_parked(&self.handle.shared.driver_handle);
+        }
     }
 }
 

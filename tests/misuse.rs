@@ -1,0 +1,157 @@
+//! API misuse panics, and the message says what to do instead.
+
+mod common;
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use common::watchdog;
+use flywheel::{Builder, Runtime};
+
+fn message(payload: Box<dyn Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => match payload.downcast::<&'static str>() {
+            Ok(s) => (*s).to_owned(),
+            Err(_) => panic!("panic payload is not a message"),
+        },
+    }
+}
+
+/// Runs `f`, expects it to panic, and returns the panic message.
+fn panic_message<R>(f: impl FnOnce() -> R) -> String {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(payload) => message(payload),
+    }
+}
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().build().unwrap()
+}
+
+fn multi_thread() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+/// A flavour's name and how to build it.
+type Flavour = (&'static str, fn() -> Runtime);
+
+const FLAVOURS: [Flavour; 2] = [
+    ("current_thread", current_thread),
+    ("multi_thread", multi_thread),
+];
+
+fn assert_points_to_a_runtime(msg: &str) {
+    assert!(msg.contains("no flywheel runtime"), "{msg}");
+    assert!(msg.contains("flywheel::run"), "names the way in: {msg}");
+    assert!(msg.contains("Handle"), "names the alternative: {msg}");
+}
+
+fn assert_says_await(msg: &str) {
+    assert!(msg.contains("block_on"), "{msg}");
+    assert!(msg.contains(".await"), "says to await instead: {msg}");
+}
+
+#[test]
+fn spawn_outside_a_runtime() {
+    watchdog(|| {
+        let msg = panic_message(|| flywheel::spawn(async {}));
+        assert_points_to_a_runtime(&msg);
+        let msg = panic_message(|| flywheel::spawn_blocking(|| {}));
+        assert_points_to_a_runtime(&msg);
+    });
+}
+
+#[test]
+fn handle_current_outside_a_runtime() {
+    watchdog(|| {
+        let msg = panic_message(flywheel::Handle::current);
+        assert_points_to_a_runtime(&msg);
+        assert!(msg.contains("try_current"), "{msg}");
+        let err = flywheel::Handle::try_current().unwrap_err();
+        assert!(err.to_string().contains("try_current"), "{err}");
+    });
+}
+
+#[test]
+fn block_on_inside_a_task() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let msg = rt.block_on(async {
+                flywheel::spawn(async {
+                    let handle = flywheel::Handle::current();
+                    panic_message(|| handle.block_on(async {}))
+                })
+                .await
+                .unwrap()
+            });
+            assert_says_await(&msg);
+            // The runtime is unharmed.
+            assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1, "{name}");
+        });
+    }
+}
+
+#[test]
+fn nested_block_on() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let outer = make();
+            let other = make();
+            let msg = outer.block_on(async {
+                // Another runtime, and the same one through its handle.
+                let msg = panic_message(|| other.block_on(async {}));
+                let same = flywheel::Handle::current();
+                let again = panic_message(|| same.block_on(async {}));
+                assert_eq!(msg, again);
+                msg
+            });
+            assert_says_await(&msg);
+            // Both runtimes still work, and block_on works again once outside.
+            assert_eq!(outer.block_on(async { 2 }), 2, "{name}");
+            assert_eq!(other.block_on(other.spawn(async { 3 })).unwrap(), 3);
+        });
+    }
+}
+
+#[test]
+fn run_inside_a_runtime() {
+    watchdog(|| {
+        let rt = multi_thread();
+        let msg = rt.block_on(async { panic_message(|| flywheel::run(async {})) });
+        assert_says_await(&msg);
+    });
+}
+
+#[test]
+fn zero_worker_threads() {
+    watchdog(|| {
+        let msg = panic_message(|| Builder::new_multi_thread().worker_threads(0).build());
+        assert!(msg.contains("at least 1"), "{msg}");
+        assert!(msg.contains("new_current_thread"), "{msg}");
+        let msg = panic_message(|| Builder::new_multi_thread().max_blocking_threads(0).build());
+        assert!(msg.contains("max_blocking_threads"), "{msg}");
+    });
+}
+
+#[test]
+fn into_panic_on_a_cancelled_error() {
+    watchdog(|| {
+        let rt = current_thread();
+        let err = rt.block_on(async {
+            let t = flywheel::spawn(std::future::pending::<()>());
+            t.abort();
+            t.await.unwrap_err()
+        });
+        let msg = panic_message(|| err.into_panic());
+        assert!(
+            msg.contains("is_panic") || msg.contains("try_into_panic"),
+            "{msg}"
+        );
+    });
+}

@@ -1,0 +1,241 @@
+//! JoinHandle, AbortHandle and JoinError: abort in every state, detaching by dropping the
+//! handle, awaiting from elsewhere, and the error's traits.
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::task::Context;
+use std::thread;
+
+use common::{watchdog, DropCounter};
+use flywheel::task::{yield_now, JoinError};
+use flywheel::{Builder, Runtime};
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread()
+        .build()
+        .expect("build a current-thread runtime")
+}
+
+fn multi_thread() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("build a multi-thread runtime")
+}
+
+/// A flavour's name and how to build it.
+type Flavour = (&'static str, fn() -> Runtime);
+
+const FLAVOURS: [Flavour; 2] = [
+    ("current_thread", current_thread),
+    ("multi_thread", multi_thread),
+];
+
+#[test]
+fn join_error_traits() {
+    watchdog(|| {
+        let rt = current_thread();
+        let cancelled = rt.block_on(async {
+            let t = flywheel::spawn(std::future::pending::<()>());
+            t.abort();
+            t.await.unwrap_err()
+        });
+        assert!(cancelled.is_cancelled() && !cancelled.is_panic());
+        assert!(cancelled.to_string().contains("cancelled"), "{cancelled}");
+        assert!(format!("{cancelled:?}").contains("Cancelled"));
+        let as_error: Box<dyn std::error::Error + Send + Sync> = Box::new(cancelled);
+        assert!(as_error.source().is_none());
+        let io: std::io::Error = rt
+            .block_on(async {
+                let t = flywheel::spawn(std::future::pending::<()>());
+                t.abort();
+                t.await.unwrap_err()
+            })
+            .into();
+        assert!(io.to_string().contains("cancelled"));
+        let back: Result<_, JoinError> = rt
+            .block_on(async { flywheel::spawn(async { panic!("p") }).await.unwrap_err() })
+            .try_into_panic();
+        assert!(back.is_ok());
+    });
+}
+
+#[test]
+fn abort_a_pending_task_drops_its_future() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let drops = DropCounter::new();
+            let polls = Arc::new(AtomicUsize::new(0));
+            let guard = drops.guard();
+            let p = polls.clone();
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            let task = rt.spawn(async move {
+                let _guard = guard;
+                p.fetch_add(1, SeqCst);
+                let _ = rx.await;
+                p.fetch_add(1, SeqCst);
+            });
+            rt.block_on(async {
+                while polls.load(SeqCst) == 0 {
+                    yield_now().await;
+                }
+            });
+            assert!(!task.is_finished());
+            task.abort();
+            let err = rt.block_on(task).unwrap_err();
+            assert!(err.is_cancelled(), "{name}: {err:?}");
+            assert_eq!(drops.count(), 1, "{name}");
+            assert_eq!(polls.load(SeqCst), 1, "{name}: ran on after abort");
+            // The sender sees the receiver gone.
+            assert!(tx.send(()).is_err());
+        });
+    }
+}
+
+#[test]
+fn abort_before_the_first_poll() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let drops = DropCounter::new();
+            let polled = Arc::new(AtomicBool::new(false));
+            let (guard, p) = (drops.guard(), polled.clone());
+            // On a multi-thread runtime a worker might reach it first; current-thread cannot.
+            let task = rt.spawn(async move {
+                let _guard = guard;
+                p.store(true, SeqCst);
+                std::future::pending::<()>().await;
+            });
+            task.abort();
+            assert!(rt.block_on(task).unwrap_err().is_cancelled(), "{name}");
+            assert_eq!(drops.count(), 1, "{name}");
+            if name == "current_thread" {
+                assert!(!polled.load(SeqCst), "aborted task was polled");
+            }
+        });
+    }
+}
+
+#[test]
+fn abort_from_another_thread_and_from_within() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let (tx, rx) = mpsc::channel();
+            let task = rt.spawn(std::future::pending::<()>());
+            let abort = task.abort_handle();
+            thread::spawn(move || {
+                abort.abort();
+                tx.send(()).unwrap();
+            });
+            rx.recv().unwrap();
+            assert!(rt.block_on(task).unwrap_err().is_cancelled(), "{name}");
+
+            // A task that aborts itself stops at its next scheduling point.
+            let after = Arc::new(AtomicBool::new(false));
+            let (htx, hrx) = futures_channel::oneshot::channel::<flywheel::task::AbortHandle>();
+            let a = after.clone();
+            let task = rt.spawn(async move {
+                let me = hrx.await.unwrap();
+                me.abort();
+                assert!(!me.is_finished());
+                yield_now().await;
+                a.store(true, SeqCst);
+            });
+            htx.send(task.abort_handle()).unwrap();
+            assert!(rt.block_on(task).unwrap_err().is_cancelled(), "{name}");
+            assert!(!after.load(SeqCst), "{name}: ran past its scheduling point");
+        });
+    }
+}
+
+#[test]
+fn aborting_a_finished_task_changes_nothing() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let task = rt.spawn(async { 11 });
+            let abort = task.abort_handle();
+            rt.block_on(async {
+                while !task.is_finished() {
+                    yield_now().await;
+                }
+            });
+            assert!(abort.is_finished());
+            task.abort();
+            abort.abort();
+            assert_eq!(rt.block_on(task).unwrap(), 11, "{name}");
+            abort.abort();
+            assert!(abort.is_finished());
+        });
+    }
+}
+
+#[test]
+fn dropping_a_join_handle_detaches_the_task() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let drops = DropCounter::new();
+            let guard = drops.guard();
+            let (go_tx, go_rx) = futures_channel::oneshot::channel::<u32>();
+            let (out_tx, out_rx) = futures_channel::oneshot::channel::<u32>();
+            drop(rt.spawn(async move {
+                let _guard = guard;
+                let n = go_rx.await.unwrap();
+                flywheel::task::yield_now().await;
+                out_tx.send(n + 1).unwrap();
+            }));
+            go_tx.send(1).unwrap();
+            assert_eq!(rt.block_on(out_rx).unwrap(), 2, "{name}");
+            rt.block_on(async {
+                while drops.count() == 0 {
+                    yield_now().await;
+                }
+            });
+            assert_eq!(drops.count(), 1, "{name}");
+            // A detached task's output is dropped too.
+            let out_drops = DropCounter::new();
+            let g = out_drops.guard();
+            drop(rt.spawn(async move { g }));
+            rt.block_on(async {
+                while out_drops.count() == 0 {
+                    yield_now().await;
+                }
+            });
+        });
+    }
+}
+
+#[test]
+fn join_handle_is_awaitable_from_another_runtime_and_thread() {
+    watchdog(|| {
+        let a = multi_thread();
+        let b = current_thread();
+        let (tx, rx) = futures_channel::oneshot::channel::<u8>();
+        let task = a.spawn(async move { rx.await.unwrap() * 2 });
+        let waiter = thread::spawn(move || b.block_on(task).unwrap());
+        tx.send(21).unwrap();
+        assert_eq!(waiter.join().unwrap(), 42);
+    });
+}
+
+#[test]
+fn join_handle_rewakes_a_new_waker() {
+    // Poll a JoinHandle with one waker, then await it with another: the second is woken.
+    watchdog(|| {
+        let rt = multi_thread();
+        let (tx, rx) = futures_channel::oneshot::channel::<u8>();
+        let mut task = rt.spawn(async move { rx.await.unwrap() });
+        let noop = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&noop);
+        assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
+        tx.send(3).unwrap();
+        assert_eq!(rt.block_on(task).unwrap(), 3);
+    });
+}
