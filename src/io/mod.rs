@@ -1,3 +1,9 @@
-//! I/O: the reactor that turns OS readiness into task wake-ups.
+//! I/O: the reactor that turns OS readiness into task wake-ups, and [`Async`], which puts
+//! any non-blocking file descriptor on it.
 
+mod async_fd;
+pub(crate) mod poll_evented;
 pub(crate) mod reactor;
+pub(crate) mod registration;
+
+pub use async_fd::Async;
