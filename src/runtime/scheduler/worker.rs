@@ -221,8 +221,20 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
                     std::time::Duration::ZERO,
                 );
             }
+            // The poll may have woken a task into this worker's LIFO slot, which nobody can
+            // steal. With nothing else to run, look again; otherwise make it stealable (and
+            // wake a sleeper for it), since `task` may not yield for a long time.
+            if task.is_none() {
+                continue;
+            }
+            with_core(|core| {
+                if let Some(woken) = core.lifo.take() {
+                    core.schedule_local(woken, Kind::Yield);
+                }
+            });
         }
         if let Some(task) = task {
+            with_core(|core| core.stop_searching(mt));
             task.run();
             continue;
         }
@@ -258,6 +270,10 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
             if !mt.idle.unpark_worker_by_id(index) {
                 with_core(|core| core.searching = true);
             }
+            // We leave the driver to run them, and one of them may not yield for a long
+            // time: wake a sleeper, which takes the driver over if it finds nothing to do,
+            // so sockets keep being served.
+            mt.notify_parked(&handle.shared.driver_handle);
             return;
         }
     }
@@ -297,6 +313,11 @@ impl Core {
         let maintenance = self.tick % EVENT_INTERVAL == 0;
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = pop_injector(&mt.injector) {
+                // The LIFO task waits behind this one, which may not yield for long: put it
+                // where other workers can steal it.
+                if let Some(woken) = self.lifo.take() {
+                    self.schedule_local(woken, Kind::Yield);
+                }
                 return (Some(task), maintenance);
             }
         }
@@ -335,12 +356,21 @@ impl Core {
             .find_map(|victim| steal_from(&mt.stealers[victim], &self.queue))
             .or_else(|| steal_injector(&mt.injector, &self.queue));
         if found.is_some() {
+            self.stop_searching(mt);
+        }
+        found
+    }
+
+    /// Leaves the searching state on finding work. While a worker counts as searching no
+    /// sleeper is woken for new work, so one that runs a long task must not keep the count;
+    /// the last searcher to leave wakes a sleeper to carry on.
+    fn stop_searching(&mut self, mt: &Shared) {
+        if self.searching {
             self.searching = false;
             if mt.idle.transition_worker_from_searching() {
                 mt.notify_parked(&self.handle.shared.driver_handle);
             }
         }
-        found
     }
 }
 
