@@ -4,8 +4,9 @@ mod common;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flywheel::net::{TcpListener, TcpStream};
 use flywheel::Runtime;
@@ -241,6 +242,69 @@ async fn echo_client_over(stream: TcpStream, data: Vec<u8>) {
     (&*stream).read_to_end(&mut got).await.unwrap();
     writer.await.unwrap();
     assert!(got == data);
+}
+
+/// A task spins without ever yielding; the other worker must still serve sockets.
+fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
+    let rt = multi_thread();
+    let done = Arc::new(AtomicBool::new(false));
+    let spun = {
+        let done = done.clone();
+        move || {
+            let deadline = Instant::now() + Duration::from_secs(8);
+            while !done.load(Ordering::Acquire) && Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+            done.load(Ordering::Acquire)
+        }
+    };
+    let served = rt.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let spinner = if spawn_spinner_from_io_task {
+            None
+        } else {
+            let spun = spun.clone();
+            Some(flywheel::spawn(async move { spun() }))
+        };
+        let server = flywheel::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            // Spawned from a task the reactor just woke.
+            let spinner = spinner.or_else(|| Some(flywheel::spawn(async move { spun() })));
+            for _ in 0..100 {
+                let mut buf = [0u8; 8];
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            }
+            spinner
+        });
+        let client = flywheel::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            for i in 0..100u64 {
+                stream.write_all(&i.to_le_bytes()).await.unwrap();
+                let mut buf = [0u8; 8];
+                stream.read_exact(&mut buf).await.unwrap();
+                assert_eq!(u64::from_le_bytes(buf), i);
+            }
+        });
+        client.await.unwrap();
+        done.store(true, Ordering::Release);
+        server.await.unwrap().unwrap().await.unwrap()
+    });
+    assert!(
+        served,
+        "the spinner hit its deadline: the socket was not served"
+    );
+}
+
+#[test]
+fn a_task_that_never_yields_does_not_stop_other_sockets() {
+    common::watchdog_for(Duration::from_secs(20), || {
+        for _ in 0..common::iterations(200) {
+            starved_socket_is_served(false);
+            starved_socket_is_served(true);
+        }
+    });
 }
 
 fn drop_runtime_with_blocked_tasks(rt: Runtime) {

@@ -17,14 +17,14 @@ mod udp;
 #[cfg(unix)]
 mod unix;
 
-pub use tcp::{TcpListener, TcpStream};
-// pub use udp::UdpSocket;
-#[cfg(unix)]
-// pub use unix::{UnixListener, UnixStream};
 use std::any::Any;
 use std::io;
 use std::net::ToSocketAddrs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix::{UnixListener, UnixStream};
 
 use crate::runtime::context;
 
