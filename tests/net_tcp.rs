@@ -399,3 +399,19 @@ fn io_outside_a_runtime_is_an_error() {
         assert!(err.to_string().contains("runtime"), "{err}");
     });
 }
+
+/// The I/O types can move between and be shared by tasks on any worker.
+#[allow(dead_code)]
+fn io_types_are_send_sync_unpin() {
+    fn check<T: Send + Sync + Unpin>() {}
+    check::<TcpListener>();
+    check::<TcpStream>();
+    check::<flywheel::net::UdpSocket>();
+    check::<flywheel::net::UnixListener>();
+    check::<flywheel::net::UnixStream>();
+    check::<flywheel::io::Async<std::os::unix::net::UnixStream>>();
+    fn check_send<T: Send>(_: &T) {}
+    let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+    check_send(&TcpStream::connect(addr));
+    check_send(&TcpListener::bind("127.0.0.1:0"));
+}

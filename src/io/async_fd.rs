@@ -122,7 +122,7 @@ impl<T: AsFd> Async<T> {
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect("the value is present until drop");
         let fd = io.as_fd().as_raw_fd();
-        self.registration.deregister(&mut SourceFd(&fd));
+        self.registration.deregister(&mut SourceFd(&fd))?;
         Ok(io)
     }
 
@@ -201,7 +201,8 @@ impl<T: AsFd> Drop for Async<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
             let fd = io.as_fd().as_raw_fd();
-            self.registration.deregister(&mut SourceFd(&fd));
+            // Errors are ignored: the descriptor is closed right after anyway.
+            let _ = self.registration.deregister(&mut SourceFd(&fd));
         }
     }
 }

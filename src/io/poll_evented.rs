@@ -1,8 +1,7 @@
 //! `PollEvented`: a mio source together with its registration, the building block of the
 //! net types.
 //!
-//! The source is deregistered from the OS poller before it is closed: in `Drop`, or in
-//! `into_inner` when the caller takes it back.
+//! The source is deregistered from the OS poller in `Drop`, before it is closed.
 
 use std::io;
 use std::task::{Context, Poll};
@@ -55,20 +54,12 @@ impl<E: mio::event::Source> PollEvented<E> {
         let io = self.get_ref();
         self.registration.poll_io(cx, direction, || op(io))
     }
-
-    /// Deregisters the source and hands it back.
-    #[allow(dead_code)]
-    pub(crate) fn into_inner(mut self) -> E {
-        let mut io = self.io.take().expect("the source is present until drop");
-        self.registration.deregister(&mut io);
-        io
-    }
 }
 
 impl<E: mio::event::Source> Drop for PollEvented<E> {
     fn drop(&mut self) {
         if let Some(mut io) = self.io.take() {
-            self.registration.deregister(&mut io);
+            let _ = self.registration.deregister(&mut io);
         }
     }
 }

@@ -229,11 +229,13 @@ impl Registration {
         }
     }
 
-    /// Tells the OS to stop reporting events for `source`. Errors are ignored: this runs
-    /// while dropping, and the slot is freed regardless.
-    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) {
-        if let Some(runtime) = self.runtime.upgrade() {
-            let _ = runtime.driver_handle.io.deregister(source);
+    /// Tells the OS to stop reporting events for `source`. The slab slot is freed when the
+    /// registration drops, whatever this returns; callers in `Drop` ignore the error.
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        match self.runtime.upgrade() {
+            Some(runtime) => runtime.driver_handle.io.deregister(source),
+            // The poller closed with its runtime: nothing watches the source any more.
+            None => Ok(()),
         }
     }
 }
