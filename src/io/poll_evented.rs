@@ -56,6 +56,22 @@ impl<E: mio::event::Source> PollEvented<E> {
     }
 }
 
+impl<E: mio::event::Source> PollEvented<E> {
+    /// Runs a read or write of `len` bytes on a byte stream; see
+    /// `Registration::poll_stream_io`.
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration
+            .poll_stream_io(cx, direction, len, || op(io))
+    }
+}
+
 impl<E: mio::event::Source> Drop for PollEvented<E> {
     fn drop(&mut self) {
         if let Some(mut io) = self.io.take() {

@@ -229,6 +229,39 @@ impl Registration {
         }
     }
 
+    /// Like `poll_io`, for reads and writes on a byte stream of `len` bytes: an operation
+    /// that moved fewer bytes than asked (but some) drained the socket buffer, so readiness is
+    /// cleared at once instead of paying another system call to learn `WouldBlock`. An event
+    /// that arrived meanwhile carries a newer tick and is kept.
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        loop {
+            let event = match self.poll_ready(cx, direction) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.io.clear_readiness(event, direction);
+                }
+                Ok(n) if n > 0 && n < len => {
+                    self.io.clear_readiness(event, direction);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Tells the OS to stop reporting events for `source`. The slab slot is freed when the
     /// registration drops, whatever this returns; callers in `Drop` ignore the error.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
