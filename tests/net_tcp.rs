@@ -307,6 +307,58 @@ fn a_task_that_never_yields_does_not_stop_other_sockets() {
     });
 }
 
+/// The task the reactor wakes is itself the one that never yields: the worker that ran
+/// the driver leaves it for good, and another worker must take the driver over.
+fn io_woken_task_spins() -> bool {
+    let rt = multi_thread();
+    let done = Arc::new(AtomicBool::new(false));
+    let spinner_done = done.clone();
+    rt.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = flywheel::spawn(async move {
+            let (mut hog, _) = listener.accept().await.unwrap();
+            let spinner = flywheel::spawn(async move {
+                let mut byte = [0u8; 1];
+                hog.read_exact(&mut byte).await.unwrap();
+                // Woken by the reactor; now never yields.
+                let deadline = Instant::now() + Duration::from_secs(8);
+                while !spinner_done.load(Ordering::Acquire) && Instant::now() < deadline {
+                    std::hint::spin_loop();
+                }
+                spinner_done.load(Ordering::Acquire)
+            });
+            let (mut stream, _) = listener.accept().await.unwrap();
+            for _ in 0..100 {
+                let mut buf = [0u8; 8];
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            }
+            spinner.await.unwrap()
+        });
+        let mut hog = TcpStream::connect(addr).await.unwrap();
+        hog.write_all(b"!").await.unwrap();
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        for i in 0..100u64 {
+            stream.write_all(&i.to_le_bytes()).await.unwrap();
+            let mut buf = [0u8; 8];
+            stream.read_exact(&mut buf).await.unwrap();
+            assert_eq!(u64::from_le_bytes(buf), i);
+        }
+        done.store(true, Ordering::Release);
+        server.await.unwrap()
+    })
+}
+
+#[test]
+fn a_task_woken_by_io_that_never_yields_does_not_stop_other_sockets() {
+    common::watchdog_for(Duration::from_secs(20), || {
+        for _ in 0..common::iterations(200) {
+            assert!(io_woken_task_spins(), "the spinner hit its deadline");
+        }
+    });
+}
+
 fn drop_runtime_with_blocked_tasks(rt: Runtime) {
     const TASKS: usize = 16;
     let drops = common::DropCounter::new();
