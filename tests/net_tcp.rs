@@ -467,3 +467,80 @@ fn io_types_are_send_sync_unpin() {
     check_send(&TcpStream::connect(addr));
     check_send(&TcpListener::bind("127.0.0.1:0"));
 }
+
+#[test]
+fn a_hot_socket_yields_to_other_tasks() {
+    common::watchdog(|| {
+        let rt = current_thread();
+        rt.block_on(async {
+            const BYTES: usize = 16 * 1024;
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            // Everything is buffered before the reader starts: its socket stays ready.
+            client.write_all(&[1u8; BYTES]).await.unwrap();
+            client.close().await.unwrap();
+            let reader = flywheel::spawn(async move {
+                let mut byte = [0u8; 1];
+                let mut got = server.read(&mut byte).await.unwrap();
+                // From here on every read finds data at once. Spawn another task behind us:
+                // it can only run if the reads make this task yield.
+                let other_ran = Arc::new(AtomicBool::new(false));
+                let flag = other_ran.clone();
+                let other = flywheel::spawn(async move { flag.store(true, Ordering::SeqCst) });
+                let mut ran_while_reading = false;
+                while got < BYTES {
+                    got += server.read(&mut byte).await.unwrap();
+                    ran_while_reading |= other_ran.load(Ordering::SeqCst);
+                }
+                other.await.unwrap();
+                ran_while_reading
+            });
+            assert!(
+                reader.await.unwrap(),
+                "the reader never yielded to the other task"
+            );
+        });
+    });
+}
+
+#[test]
+fn accept_keeps_serving_after_clients_leave_early() {
+    common::watchdog(|| {
+        for rt in [current_thread(), multi_thread()] {
+            rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = flywheel::spawn(async move {
+                    let mut served = 0;
+                    loop {
+                        let Ok((mut stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let mut buf = [0u8; 4];
+                        match stream.read_exact(&mut buf).await {
+                            Ok(()) => {
+                                stream.write_all(&buf).await.unwrap();
+                                return served;
+                            }
+                            // A client that left before sending anything.
+                            Err(_) => served += 1,
+                        }
+                    }
+                });
+                for _ in 0..50 {
+                    // Connect (the handshake completes in the kernel) and leave at once.
+                    drop(std::net::TcpStream::connect(addr).unwrap());
+                }
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                client.write_all(b"ping").await.unwrap();
+                let mut buf = [0u8; 4];
+                client.read_exact(&mut buf).await.unwrap();
+                assert_eq!(&buf, b"ping");
+                assert_eq!(server.await.unwrap(), 50);
+            });
+        }
+    });
+}
