@@ -12,19 +12,26 @@
 
 #[macro_use]
 mod stream_io;
-mod tcp;
+mod tcp_listener;
+mod tcp_stream;
 mod udp;
 #[cfg(unix)]
-mod unix;
+mod unix_listener;
+#[cfg(unix)]
+mod unix_stream;
+
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;
+pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix_listener::UnixListener;
+#[cfg(unix)]
+pub use unix_stream::UnixStream;
 
 use std::any::Any;
 use std::io;
 use std::net::ToSocketAddrs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-pub use tcp::{TcpListener, TcpStream};
-pub use udp::UdpSocket;
-#[cfg(unix)]
-pub use unix::{UnixListener, UnixStream};
 
 use crate::runtime::context;
 
