@@ -39,9 +39,15 @@ async fn echo_server(listener: TcpListener) {
 
 /// The byte pattern a client sends: differs per connection and per position.
 fn pattern(conn: usize, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i * 31 + conn * 7 + i / 251) as u8)
-        .collect()
+    // A block of odd length repeated: a lost, duplicated or reordered chunk shows up, and
+    // building 200 MiB stays cheap in debug builds.
+    let block: Vec<u8> = (0..4093).map(|i| (i * 31 + conn * 7) as u8).collect();
+    let mut data = Vec::with_capacity(len);
+    while data.len() < len {
+        let n = block.len().min(len - data.len());
+        data.extend_from_slice(&block[..n]);
+    }
+    data
 }
 
 /// One client: writes `data` from one task while reading the echo in another, through a
