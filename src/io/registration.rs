@@ -7,8 +7,10 @@
 //! Invariants:
 //! - The readiness word holds the ready bits (low 16 bits) and the reactor tick of the event
 //!   that last set them (bits 16..32). Bits are only *set* by the reactor, and only *cleared*
-//!   by a task whose operation returned `WouldBlock`, and then only when the tick still equals
-//!   the one the task observed: an event that arrived in between is never lost.
+//!   by a task whose operation returned `WouldBlock` (or, on a byte stream, moved fewer bytes
+//!   than asked, which also means the buffer ran dry), and then only when the tick still
+//!   equals the one the task observed: an event that arrived in between is never lost.
+//! - A registration whose runtime is gone fails its waits with an error instead of hanging.
 //! - A waiting task stores its waker under the wakers lock and then re-reads the readiness
 //!   word; the reactor sets the word before taking that lock. So either the task sees the new
 //!   bits or the reactor sees (and wakes) the stored waker.
