@@ -1,3 +1,11 @@
-//! I/O: the reactor that turns OS readiness into task wake-ups.
+//! I/O: the reactor that turns OS readiness into task wake-ups, and [`Async`], which puts
+//! any non-blocking file descriptor on it.
 
+#[cfg(unix)]
+mod async_fd;
+pub(crate) mod poll_evented;
 pub(crate) mod reactor;
+pub(crate) mod registration;
+
+#[cfg(unix)]
+pub use async_fd::Async;

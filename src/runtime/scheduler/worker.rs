@@ -267,6 +267,17 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
                     std::time::Duration::ZERO,
                 );
             }
+            // The poll may have woken a task into this worker's LIFO slot, which nobody can
+            // steal. With nothing else to run, look again; otherwise make it stealable (and
+            // wake a sleeper for it), since `task` may not yield for a long time.
+            if task.is_none() {
+                continue;
+            }
+            with_core(|core| {
+                if let Some(woken) = core.lifo.take() {
+                    core.schedule_local(woken, Kind::Yield);
+                }
+            });
         }
         if let Some(task) = task {
             task.run();
@@ -308,6 +319,10 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
             if !mt.idle.unpark_worker_by_id(index) {
                 with_core(|core| core.searching = true);
             }
+            // We leave the driver to run them, and one of them may not yield for a long
+            // time: wake a sleeper, which takes the driver over if it finds nothing to do,
+            // so sockets keep being served.
+            mt.notify_parked(&handle.shared.driver_handle);
             return;
         }
     }
@@ -347,6 +362,11 @@ impl Core {
         let maintenance = self.tick % EVENT_INTERVAL == 0;
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = pop_injector(&mt.injector) {
+                // The LIFO task waits behind this one, which may not yield for long: put it
+                // where other workers can steal it.
+                if let Some(woken) = self.lifo.take() {
+                    self.schedule_local(woken, Kind::Yield);
+                }
                 return (Some(task), maintenance);
             }
         }

@@ -1,0 +1,316 @@
+//! `Async<T>`: any file descriptor the caller made non-blocking, on the reactor.
+//!
+//! Invariant: `io` is `Some` from `new` until `into_inner` or `drop`, and while it is, its
+//! descriptor is registered under `registration`; both paths deregister before giving the
+//! descriptor up, so the poller never watches a closed (or reused) descriptor.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+use mio::unix::SourceFd;
+
+use crate::io::registration::{Direction, Registration};
+
+/// A non-blocking file descriptor registered with the runtime's reactor.
+///
+/// Wrap anything that implements [`AsFd`] — a pipe, a std socket, an eventfd — after
+/// putting it in non-blocking mode yourself (std types have `set_nonblocking(true)`;
+/// flywheel never changes the mode of a descriptor it is given). Then `.await`
+/// [`readable`](Async::readable) / [`writable`](Async::writable), or use the
+/// [`AsyncRead`] / [`AsyncWrite`] implementations when `T` implements `Read` / `Write`
+/// (for `Async<T>`, and for `&Async<T>` when `&T` does, so a reader task and a writer task
+/// can share one value).
+///
+/// Dropping an `Async<T>` deregisters the descriptor and then drops `T`.
+///
+/// # Examples
+///
+/// ```
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+/// use flywheel::io::Async;
+/// use std::os::unix::net::UnixStream;
+///
+/// flywheel::run(async {
+///     let (a, b) = UnixStream::pair()?;
+///     a.set_nonblocking(true)?;
+///     b.set_nonblocking(true)?;
+///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+///     a.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub struct Async<T: AsFd> {
+    io: Option<T>,
+    registration: Registration,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Registers `io` with the current runtime's reactor. `io` must already be in
+    /// non-blocking mode, or reads and writes through this type block the worker.
+    ///
+    /// # Errors
+    ///
+    /// Outside a runtime, or when the OS refuses the descriptor (for example a regular file,
+    /// which epoll cannot watch).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     socket.set_nonblocking(true)?;
+    ///     let socket = flywheel::io::Async::new(socket)?;
+    ///     socket.writable().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        let fd = io.as_fd().as_raw_fd();
+        let registration = Registration::new(&mut SourceFd(&fd))?;
+        Ok(Async {
+            io: Some(io),
+            registration,
+        })
+    }
+
+    /// The wrapped value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     socket.set_nonblocking(true)?;
+    ///     let socket = flywheel::io::Async::new(socket)?;
+    ///     assert!(socket.get_ref().local_addr()?.port() != 0);
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("the value is present until drop")
+    }
+
+    /// Deregisters the descriptor and returns the wrapped value (still non-blocking).
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses to deregister the descriptor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     socket.set_nonblocking(true)?;
+    ///     let socket = flywheel::io::Async::new(socket)?.into_inner()?;
+    ///     assert!(socket.local_addr().is_ok());
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("the value is present until drop");
+        let fd = io.as_fd().as_raw_fd();
+        self.registration.deregister(&mut SourceFd(&fd))?;
+        Ok(io)
+    }
+
+    /// Waits until the descriptor may be readable.
+    ///
+    /// Readiness is a hint: the read that follows may still return `WouldBlock`, and a
+    /// wait that follows a successful read may return at once.
+    ///
+    /// # Errors
+    ///
+    /// When the runtime the value was registered with has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// flywheel::run(async {
+    ///     let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = flywheel::io::Async::new(a)?;
+    ///     b.write_all(b"x")?;
+    ///     a.readable().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| {
+            self.registration
+                .poll_ready(cx, Direction::Read)
+                .map_ok(|_| ())
+        })
+        .await
+    }
+
+    /// Waits until the descriptor may be writable.
+    ///
+    /// # Errors
+    ///
+    /// When the runtime the value was registered with has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let (a, _b) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     flywheel::io::Async::new(a)?.writable().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| {
+            self.registration
+                .poll_ready(cx, Direction::Write)
+                .map_ok(|_| ())
+        })
+        .await
+    }
+}
+
+// `T` is never pinned in place: it is only reached through `&`/`&mut`.
+impl<T: AsFd> Unpin for Async<T> {}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            let fd = io.as_fd().as_raw_fd();
+            // Errors are ignored: the descriptor is closed right after anyway.
+            let _ = self.registration.deregister(&mut SourceFd(&fd));
+        }
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", &self.io).finish()
+    }
+}
+
+impl<T: AsFd + Read> AsyncRead for Async<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the value is present until drop");
+        this.registration
+            .poll_io(cx, Direction::Read, || io.read(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the value is present until drop");
+        this.registration
+            .poll_io(cx, Direction::Read, || io.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd + Write> AsyncWrite for Async<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the value is present until drop");
+        this.registration
+            .poll_io(cx, Direction::Write, || io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the value is present until drop");
+        this.registration
+            .poll_io(cx, Direction::Write, || io.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let io = this.io.as_mut().expect("the value is present until drop");
+        this.registration
+            .poll_io(cx, Direction::Write, || io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        let mut io = this.get_ref();
+        this.registration
+            .poll_io(cx, Direction::Read, || io.read(buf))
+    }
+}
+
+impl<T: AsFd> AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        let mut io = this.get_ref();
+        this.registration
+            .poll_io(cx, Direction::Write, || io.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this: &Async<T> = *self;
+        let mut io = this.get_ref();
+        this.registration
+            .poll_io(cx, Direction::Write, || io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

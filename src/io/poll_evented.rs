@@ -1,0 +1,81 @@
+//! `PollEvented`: a mio source together with its registration, the building block of the
+//! net types.
+//!
+//! The source is deregistered from the OS poller in `Drop`, before it is closed.
+
+use std::io;
+use std::task::{Context, Poll};
+
+use crate::io::registration::{Direction, Registration};
+
+/// A mio source registered with the current runtime's reactor.
+pub(crate) struct PollEvented<E: mio::event::Source> {
+    /// Always `Some` until `into_inner` or `drop` takes it.
+    io: Option<E>,
+    registration: Registration,
+}
+
+impl<E: mio::event::Source> PollEvented<E> {
+    /// Registers `io` for reads and writes.
+    ///
+    /// # Errors
+    ///
+    /// Outside a runtime, or when the OS refuses the registration.
+    pub(crate) fn new(mut io: E) -> io::Result<PollEvented<E>> {
+        let registration = Registration::new(&mut io)?;
+        Ok(PollEvented {
+            io: Some(io),
+            registration,
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("the source is present until drop")
+    }
+
+    /// Waits until `direction` is ready, without doing any I/O.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        self.registration
+            .poll_ready(cx, direction)
+            .map(|ready| ready.map(|_| ()))
+    }
+
+    /// Runs `op` on the source when `direction` is ready; see `Registration::poll_io`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.registration.poll_io(cx, direction, || op(io))
+    }
+}
+
+impl<E: mio::event::Source> PollEvented<E> {
+    /// Runs a read or write of `len` bytes on a byte stream; see
+    /// `Registration::poll_stream_io`.
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration
+            .poll_stream_io(cx, direction, len, || op(io))
+    }
+}
+
+impl<E: mio::event::Source> Drop for PollEvented<E> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            let _ = self.registration.deregister(&mut io);
+        }
+    }
+}
