@@ -31,7 +31,7 @@ const NOTIFIED: usize = 3;
 /// sleeper 15-45 us, while a wake-up that lands during the spin costs one atomic store. A
 /// round is 32 pause instructions (well under a microsecond); every 8th round yields the CPU
 /// so a spinning thread does not starve a runnable one on a busy machine.
-pub(crate) fn spin(rounds: u32, ready: impl Fn() -> bool) -> bool {
+pub(crate) fn spin(rounds: u32, mut ready: impl FnMut() -> bool) -> bool {
     for round in 0..rounds {
         for _ in 0..32 {
             std::hint::spin_loop();
