@@ -46,6 +46,14 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Dispatches whatever I/O events and due timers are there, without blocking. Used by
+    /// busy or searching threads, which are not parked: it leaves park states alone.
+    pub(crate) fn poll(&mut self, handle: &Handle) {
+        self.park(handle, Some(Duration::ZERO));
+    }
+}
+
 impl Handle {
     /// Interrupts a thread blocked in `Driver::park`.
     pub(crate) fn unpark(&self) {

@@ -8,7 +8,6 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -85,22 +84,9 @@ impl Parker {
             return;
         }
         match driver.try_lock() {
-            Some(mut driver) => self.park_driver(&mut driver, handle, None),
+            Some(mut driver) => self.park_driver(&mut driver, handle),
             None => self.park_condvar(),
         }
-    }
-
-    /// Blocks in the driver for at most `timeout` (which may be zero: only poll).
-    pub(crate) fn park_timeout(
-        &self,
-        driver: &mut driver::Driver,
-        handle: &driver::Handle,
-        timeout: Duration,
-    ) {
-        if self.take_notification() {
-            return;
-        }
-        self.park_driver(driver, handle, Some(timeout));
     }
 
     fn take_notification(&self) -> bool {
@@ -110,12 +96,7 @@ impl Parker {
             .is_ok()
     }
 
-    fn park_driver(
-        &self,
-        driver: &mut driver::Driver,
-        handle: &driver::Handle,
-        timeout: Option<Duration>,
-    ) {
+    fn park_driver(&self, driver: &mut driver::Driver, handle: &driver::Handle) {
         match self
             .inner
             .state
@@ -128,7 +109,7 @@ impl Parker {
             }
             Err(actual) => unreachable!("park state {actual} while parking"),
         }
-        driver.park(handle, timeout);
+        driver.park(handle, None);
         // Either an unpark (NOTIFIED) or an event/timeout (still PARKED_DRIVER).
         self.inner.state.store(EMPTY, SeqCst);
     }

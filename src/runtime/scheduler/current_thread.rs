@@ -11,7 +11,6 @@ use std::pin::pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use crossbeam_deque::Injector;
 use futures_task::waker_ref;
@@ -195,8 +194,7 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         if ran == EVENT_INTERVAL {
             // Busy: look at I/O and timers without blocking.
             if let Some(mut driver) = shared.driver.try_lock() {
-                ct.parker
-                    .park_timeout(&mut driver, &shared.driver_handle, Duration::ZERO);
+                driver.poll(&shared.driver_handle);
             }
         } else if ran == 0 && !ct.woken.load(Acquire) {
             ct.parker.park(&shared.driver, &shared.driver_handle);

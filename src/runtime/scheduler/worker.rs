@@ -263,11 +263,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         });
         if maintenance {
             if let Some(mut driver) = handle.shared.driver.try_lock() {
-                parker.park_timeout(
-                    &mut driver,
-                    &handle.shared.driver_handle,
-                    std::time::Duration::ZERO,
-                );
+                driver.poll(&handle.shared.driver_handle);
             }
             // The poll may have woken a task into this worker's LIFO slot, which nobody can
             // steal. With nothing else to run, look again; otherwise make it stealable (and
@@ -285,7 +281,11 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
             task.run();
             continue;
         }
-        if let Some(task) = with_core(|core| core.search(mt).or_else(|| core.keep_searching(mt))) {
+        if let Some(task) = with_core(|core| core.search(mt)) {
+            task.run();
+            continue;
+        }
+        if let Some(task) = keep_searching(mt, &handle) {
             task.run();
             continue;
         }
@@ -295,6 +295,35 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
     // Drop queued references outside the thread-local borrow.
     let core = context::set_core(None);
     drop(core);
+}
+
+/// The searching worker found nothing: it keeps looking for a few tens of microseconds
+/// before it parks, polling the driver too (it may be the only idle thread, so I/O events
+/// would otherwise wait for it to park). While it searches, new tasks wake nobody
+/// (`idle.rs`), so a producer that briefly outpaces it costs an atomic load per task instead
+/// of a wake-up of a parked worker (a syscall, and 15-45 us on a VM) each time it gave up.
+fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
+    if !with_core(|core| core.searching) {
+        return None;
+    }
+    let mut found = None;
+    park::spin(SEARCH_SPIN_ROUNDS, || {
+        if let Some(mut driver) = handle.shared.driver.try_lock() {
+            driver.poll(&handle.shared.driver_handle);
+        }
+        found = with_core(|core| {
+            let task = core.lifo.take().or_else(|| core.queue.pop());
+            match task {
+                Some(task) => {
+                    core.stop_searching(mt);
+                    Some(task)
+                }
+                None => core.search(mt),
+            }
+        });
+        found.is_some() || mt.is_shutdown.load(Acquire)
+    });
+    found
 }
 
 fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
@@ -307,6 +336,11 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
         handle.shared.driver_handle.notify_idle();
     }
     loop {
+        // Checked before sleeping too: shutdown's unpark may have landed while this worker
+        // was still running or searching.
+        if mt.is_shutdown.load(Acquire) {
+            return;
+        }
         parker.park(&handle.shared.driver, &handle.shared.driver_handle);
         if mt.is_shutdown.load(Acquire) {
             return;
@@ -409,22 +443,6 @@ impl Core {
         if found.is_some() {
             self.stop_searching(mt);
         }
-        found
-    }
-
-    /// The searching worker found nothing: it keeps looking for a few tens of microseconds
-    /// before it parks. While it searches, new tasks wake nobody (`idle.rs`), so a producer
-    /// that outpaces it briefly costs an atomic load per task instead of a wake-up of a
-    /// parked worker (a syscall, and 15-45 us on a VM) each time the searcher gave up.
-    fn keep_searching(&mut self, mt: &Shared) -> Option<Task> {
-        if !self.searching {
-            return None;
-        }
-        let mut found = None;
-        park::spin(SEARCH_SPIN_ROUNDS, || {
-            found = self.search(mt);
-            found.is_some() || mt.is_shutdown.load(Acquire)
-        });
         found
     }
 
