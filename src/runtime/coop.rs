@@ -32,7 +32,6 @@ impl Drop for Unconstrain {
     }
 }
 
-#[allow(dead_code)] // used by the I/O and time resources
 /// Spends one unit of budget; `Pending` (after scheduling a wake-up) when it is used up.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match context::budget() {
