@@ -46,6 +46,9 @@ pub(crate) fn try_current() -> Option<Handle> {
 }
 
 /// Runs `f` with the runtime entered on this thread, without cloning its handle.
+///
+/// The slot stays borrowed while `f` runs, so `f` must not run user code: a destructor
+/// that enters a runtime (drops one, or calls `block_on`) would find it borrowed and panic.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
     let result = CONTEXT.try_with(|c| match c.handle.try_borrow() {
