@@ -174,9 +174,14 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let waker = waker_ref(shared);
     let mut cx = Context::from_waker(&waker);
     ct.woken.store(true, Release);
+    // Polls of the `block_on` future and of tasks since the driver was last looked at. Both
+    // count: a future that keeps waking itself (a `yield_now` loop waiting for a flag) never
+    // lets this thread run out of work, yet the timer that sets the flag must still fire.
+    let mut since_driver = 0;
 
     loop {
         if ct.woken.swap(false, AcqRel) {
+            since_driver += 1;
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
@@ -192,13 +197,17 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
                 break;
             }
         }
-        if ran == EVENT_INTERVAL {
-            // Busy: look at I/O and timers without blocking.
+        since_driver += ran;
+        if since_driver >= EVENT_INTERVAL {
+            since_driver = 0;
+            // Busy: look at I/O and timers without blocking. Straight to the driver, not
+            // through the parker, whose pending notification (every self-wake leaves one)
+            // would make it return without polling.
             if let Some(mut driver) = shared.driver.try_lock() {
-                ct.parker
-                    .park_timeout(&mut driver, &shared.driver_handle, Duration::ZERO);
+                driver.park(&shared.driver_handle, Some(Duration::ZERO));
             }
         } else if ran == 0 && !ct.woken.load(Acquire) {
+            since_driver = 0;
             ct.parker.park(&shared.driver, &shared.driver_handle);
         }
     }
