@@ -240,12 +240,11 @@ fn join_handle_rewakes_a_new_waker() {
     });
 }
 
-/// Yields until `counter` reaches `n` or `rounds` yields have passed; returns the count.
-async fn yield_until(counter: &DropCounter, n: usize, rounds: usize) -> usize {
-    for _ in 0..rounds {
-        if counter.count() >= n {
-            break;
-        }
+/// Yields until `counter` reaches `n` or `limit` has passed; returns the count. (The drop
+/// happens after the task's future returned, so the task itself cannot signal it.)
+async fn yield_until(counter: &DropCounter, n: usize, limit: std::time::Duration) -> usize {
+    let start = std::time::Instant::now();
+    while counter.count() < n && start.elapsed() < limit {
         yield_now().await;
     }
     counter.count()
@@ -272,7 +271,11 @@ fn a_detached_output_is_dropped_even_while_a_waker_of_the_task_lives() {
                 .await;
                 guard
             }));
-            let dropped = rt.block_on(yield_until(&out_drops, 1, 10_000));
+            let dropped = rt.block_on(yield_until(
+                &out_drops,
+                1,
+                std::time::Duration::from_secs(5),
+            ));
             assert_eq!(
                 dropped, 1,
                 "{name}: output dropped when its detached task finished"
