@@ -161,7 +161,7 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
                 break core;
             }
             if ct.is_shutdown.load(Acquire) {
-                panic!("block_on called on a current-thread runtime that is shutting down");
+                panic!("{}", context::SHUT_DOWN_BLOCK_ON);
             }
             // Another thread is inside block_on: wait for it to hand the core back.
             ct.core_free.wait(&mut slot);
