@@ -324,3 +324,27 @@ fn aborting_a_queued_job_cancels_it_before_it_runs() {
         assert_eq!(ran.load(SeqCst), 0, "an aborted job ran");
     });
 }
+
+/// Dropping a runtime inside one of its own blocking jobs must not wait for that job's
+/// thread (it is the one waiting), as dropping it inside one of its tasks does not.
+#[test]
+fn dropping_a_runtime_inside_its_own_blocking_job_does_not_deadlock() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let other = rt.spawn_blocking(|| thread::sleep(Duration::from_millis(20)));
+            let (tx, rx) = mpsc::channel();
+            drop(rt.handle().clone().spawn_blocking(move || {
+                let start = Instant::now();
+                drop(rt);
+                tx.send(start.elapsed()).unwrap();
+            }));
+            let took = rx
+                .recv_timeout(Duration::from_secs(3))
+                .unwrap_or_else(|_| panic!("{name}: the runtime's drop never returned"));
+            assert!(took < Duration::from_secs(1), "{name}: drop took {took:?}");
+            // The other running job was waited for, as a drop outside the pool does.
+            assert!(futures::executor::block_on(other).is_ok(), "{name}");
+        });
+    }
+}

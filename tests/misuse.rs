@@ -155,3 +155,35 @@ fn into_panic_on_a_cancelled_error() {
         );
     });
 }
+
+#[test]
+fn block_on_through_a_handle_of_a_dropped_current_thread_runtime() {
+    watchdog(|| {
+        let rt = current_thread();
+        let handle = rt.handle().clone();
+        drop(rt);
+        let msg = panic_message(|| handle.block_on(async {}));
+        assert!(msg.contains("shut down"), "{msg}");
+        assert!(
+            msg.contains("keep the `Runtime` alive"),
+            "says what to do: {msg}"
+        );
+    });
+}
+
+#[test]
+fn pausing_a_paused_clock_and_resuming_a_running_one() {
+    watchdog(|| {
+        let rt = Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let msg = panic_message(|| rt.block_on(async { flywheel::time::pause() }));
+        assert!(msg.contains("already paused"), "{msg}");
+        assert!(msg.contains("resume()"), "says what to do: {msg}");
+        rt.block_on(async { flywheel::time::resume() });
+        let msg = panic_message(|| rt.block_on(async { flywheel::time::resume() }));
+        assert!(msg.contains("not paused"), "{msg}");
+        assert!(msg.contains("pause()"), "says what to do: {msg}");
+    });
+}

@@ -388,3 +388,42 @@ fn dropping_a_runtime_inside_its_own_task_does_not_deadlock() {
         });
     }
 }
+
+/// A destructor run at shutdown may spawn a task that owns another runtime. The spawn is
+/// cancelled at once, dropping that runtime inside `flywheel::spawn`; its shutdown must
+/// still run (it once hit a RefCell borrowed by `spawn` and left the runtime running).
+#[test]
+fn a_runtime_dropped_by_a_spawn_refused_at_shutdown_still_shuts_down() {
+    struct SpawnOnDrop(Option<Runtime>);
+    impl Drop for SpawnOnDrop {
+        fn drop(&mut self) {
+            let inner = self.0.take();
+            drop(flywheel::spawn(async move {
+                let _inner = inner;
+            }));
+        }
+    }
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let outer = make();
+            let inner = multi_thread();
+            let drops = DropCounter::new();
+            let guard = drops.guard();
+            drop(inner.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            }));
+            let owner = SpawnOnDrop(Some(inner));
+            drop(outer.spawn(async move {
+                let _owner = owner;
+                std::future::pending::<()>().await;
+            }));
+            drop(outer);
+            assert_eq!(
+                drops.count(),
+                1,
+                "{name}: the inner runtime dropped its task"
+            );
+        });
+    }
+}

@@ -96,3 +96,67 @@ fn join_handle_generic() {
         join_handle_of::<std::cell::Cell<u8>>();
     });
 }
+
+#[test]
+fn task_group_and_time_types() {
+    use flywheel::task::{
+        AsCompleted, JoinAll, JoinNext, JoinSet, JoinSetWait, Shutdown, TryJoinAll, TryJoinError,
+        Wait, Waited,
+    };
+    use flywheel::time::{Elapsed, Interval, Sleep, Timeout};
+    common::watchdog(|| {
+        send::<JoinSet<u32>>();
+        sync::<JoinSet<u32>>();
+        send::<JoinNext<'static, u32>>();
+        send::<Shutdown<'static, u32>>();
+        send::<JoinSetWait<'static, u32>>();
+        send::<Wait<u32>>();
+        send::<Waited<u32>>();
+        send::<JoinAll<u32>>();
+        send::<TryJoinAll<u32, String>>();
+        send::<TryJoinError<String>>();
+        send::<AsCompleted<u32>>();
+        send::<Sleep>();
+        sync::<Sleep>();
+        send::<Timeout<Sleep>>();
+        send::<Interval>();
+        send::<Elapsed>();
+        sync::<Elapsed>();
+    });
+}
+
+#[test]
+fn futures_of_task_groups_and_timers_can_be_spawned() {
+    common::watchdog(|| {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            use std::time::Duration;
+            let outer = async {
+                let mut set = flywheel::task::JoinSet::new();
+                set.spawn(async { 1u8 });
+                let first = set.join_next().await.unwrap().unwrap();
+                set.spawn(async { 1u8 });
+                let _ = set
+                    .wait(flywheel::task::ReturnWhen::AllCompleted, None)
+                    .await;
+                set.shutdown().await;
+                let handles = vec![flywheel::spawn(async { 1u8 })];
+                let waited =
+                    flywheel::task::wait(handles, flywheel::task::ReturnWhen::FirstError, None)
+                        .await;
+                let gathered = flywheel::task::join_all(vec![flywheel::spawn(async { 1u8 })]).await;
+                let raced =
+                    flywheel::task::select(flywheel::time::sleep(Duration::ZERO), async { 1u8 })
+                        .await;
+                let (any, _) = flywheel::task::select_all(vec![async { 1u8 }]).await;
+                let timed = flywheel::time::timeout(Duration::from_secs(1), async { 1u8 }).await;
+                let mut ticker = flywheel::time::interval(Duration::from_millis(1));
+                ticker.tick().await;
+                let _ = raced;
+                first + waited.done.len() as u8 + gathered[0] + any + timed.unwrap()
+            };
+            send_future(&outer);
+            assert_eq!(flywheel::spawn(outer).await.unwrap(), 5);
+        });
+    });
+}

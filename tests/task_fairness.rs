@@ -134,3 +134,21 @@ fn yield_now_lets_other_local_tasks_run() {
         });
     }
 }
+
+/// The cooperative budget belongs to one task poll. A poll that panics must not leave its
+/// leftover budget to the `block_on` future on the same thread, which is unconstrained:
+/// spent down to zero there, every budgeted operation would yield for ever with no task
+/// left to refill it.
+#[test]
+fn a_panicking_task_does_not_leave_its_budget_to_block_on() {
+    watchdog(|| {
+        let rt = current_thread();
+        rt.block_on(async {
+            let crashed = flywheel::spawn(async { panic!("boom") }).await;
+            assert!(crashed.unwrap_err().is_panic());
+            for _ in 0..1_000 {
+                flywheel::time::sleep(std::time::Duration::ZERO).await;
+            }
+        });
+    });
+}

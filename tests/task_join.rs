@@ -239,3 +239,72 @@ fn join_handle_rewakes_a_new_waker() {
         assert_eq!(rt.block_on(task).unwrap(), 3);
     });
 }
+
+/// Yields until `counter` reaches `n` or `limit` has passed; returns the count. (The drop
+/// happens after the task's future returned, so the task itself cannot signal it.)
+async fn yield_until(counter: &DropCounter, n: usize, limit: std::time::Duration) -> usize {
+    let start = std::time::Instant::now();
+    while counter.count() < n && start.elapsed() < limit {
+        yield_now().await;
+    }
+    counter.count()
+}
+
+#[test]
+fn a_detached_output_is_dropped_even_while_a_waker_of_the_task_lives() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            // A waker of the task kept elsewhere (a channel, a timer, a sibling) must not
+            // keep the output of a detached task alive: here the output would hold it forever.
+            let stash = Arc::new(std::sync::Mutex::new(None));
+
+            // Handle dropped before the task finishes.
+            let out_drops = DropCounter::new();
+            let guard = out_drops.guard();
+            let keep = stash.clone();
+            drop(rt.spawn(async move {
+                std::future::poll_fn(|cx| {
+                    *keep.lock().unwrap() = Some(cx.waker().clone());
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                guard
+            }));
+            let dropped = rt.block_on(yield_until(
+                &out_drops,
+                1,
+                std::time::Duration::from_secs(5),
+            ));
+            assert_eq!(
+                dropped, 1,
+                "{name}: output dropped when its detached task finished"
+            );
+
+            // Handle dropped after the task finished, without reading the output.
+            let out_drops = DropCounter::new();
+            let guard = out_drops.guard();
+            let keep = stash.clone();
+            let handle = rt.spawn(async move {
+                std::future::poll_fn(|cx| {
+                    *keep.lock().unwrap() = Some(cx.waker().clone());
+                    std::task::Poll::Ready(())
+                })
+                .await;
+                guard
+            });
+            rt.block_on(async {
+                while !handle.is_finished() {
+                    yield_now().await;
+                }
+            });
+            drop(handle);
+            assert_eq!(
+                out_drops.count(),
+                1,
+                "{name}: output dropped with its JoinHandle"
+            );
+            drop(stash);
+        });
+    }
+}

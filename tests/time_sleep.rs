@@ -308,3 +308,34 @@ fn a_loop_over_due_sleeps_lets_other_tasks_run() {
         });
     });
 }
+
+/// A `block_on` future that polls a flag in a `yield_now` loop keeps the thread busy, but
+/// timers must still fire: the thread has to look at the driver now and then even though
+/// it never runs out of work. (On current-thread it never did: the loop spun for ever.)
+#[test]
+fn timers_fire_while_the_block_on_future_busy_yields() {
+    for (name, make) in [
+        ("current_thread", current_thread as fn() -> Runtime),
+        ("multi_thread", multi_thread),
+    ] {
+        common::watchdog(move || {
+            let rt = make();
+            rt.block_on(async {
+                let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let flag = done.clone();
+                flywheel::spawn(async move {
+                    sleep(Duration::from_millis(5)).await;
+                    flag.store(true, Ordering::SeqCst);
+                });
+                let start = Instant::now();
+                while !done.load(Ordering::SeqCst) {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(3),
+                        "{name}: the timer never fired"
+                    );
+                    flywheel::task::yield_now().await;
+                }
+            });
+        });
+    }
+}

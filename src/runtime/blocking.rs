@@ -148,7 +148,11 @@ impl Pool {
         }
 
         let mut state = self.state.lock();
-        while state.num_threads > 0 {
+        // Dropped inside one of its own jobs: this thread cannot wait for itself. It exits
+        // when the job returns (the pool is shut down); its join handle is detached below.
+        let me = thread::current().id();
+        let own = state.threads.values().any(|t| t.thread().id() == me);
+        while state.num_threads > usize::from(own) {
             match deadline {
                 Some(deadline) => {
                     if self.exited.wait_until(&mut state, deadline).timed_out() {
@@ -161,7 +165,9 @@ impl Pool {
         let threads: Vec<_> = state.threads.drain().map(|(_, t)| t).collect();
         drop(state);
         for thread in threads {
-            let _ = thread.join();
+            if thread.thread().id() != me {
+                let _ = thread.join();
+            }
         }
     }
 }

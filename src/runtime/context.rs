@@ -19,6 +19,11 @@ pub(crate) const NESTED_BLOCK_ON: &str = "cannot call `block_on` from inside a f
     your tasks. `.await` the future instead, spawn it with `flywheel::spawn`, or run the \
     blocking part in `flywheel::spawn_blocking`";
 
+/// Told to users who call `Handle::block_on` on a current-thread runtime that was dropped.
+pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this current-thread runtime: \
+    it was shut down (its `Runtime` was dropped), so nothing can run its tasks or timers; \
+    keep the `Runtime` alive for as long as you call `Handle::block_on`, or build a new one";
+
 struct Context {
     handle: RefCell<Option<Handle>>,
     core: RefCell<Option<Core>>,
@@ -46,6 +51,9 @@ pub(crate) fn try_current() -> Option<Handle> {
 }
 
 /// Runs `f` with the runtime entered on this thread, without cloning its handle.
+///
+/// The slot stays borrowed while `f` runs, so `f` must not run user code: a destructor
+/// that enters a runtime (drops one, or calls `block_on`) would find it borrowed and panic.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     let mut f = Some(f);
     let result = CONTEXT.try_with(|c| match c.handle.try_borrow() {

@@ -16,9 +16,20 @@ pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
 /// Runs one poll of a task with a full budget.
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     context::set_budget(BUDGET);
-    let result = f();
-    context::set_budget(UNCONSTRAINED);
-    result
+    // Restored on unwind too: the task cell catches a panicking poll, and the thread then
+    // goes on to poll a `block_on` future that must not inherit a spent budget (at zero it
+    // would yield for ever, with no task poll left to refill it).
+    let _restore = Unconstrain;
+    f()
+}
+
+/// Puts the thread back outside any task's budget when dropped.
+struct Unconstrain;
+
+impl Drop for Unconstrain {
+    fn drop(&mut self) {
+        context::set_budget(UNCONSTRAINED);
+    }
 }
 
 /// Spends one unit of budget; `Pending` (after scheduling a wake-up) when it is used up.

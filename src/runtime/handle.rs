@@ -107,15 +107,31 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let (join, refused) = self.spawn_or_refuse(future);
+        if let Some(task) = refused {
+            // The runtime is shut down: the task is cancelled before it ever runs.
+            task.shutdown();
+        }
+        join
+    }
+
+    /// Spawns a task, or, when the runtime is shut down, hands it back un-run: the caller
+    /// must `shutdown()` it. That drop of the user's future is left to the caller so that it
+    /// can happen outside the thread-local borrow `flywheel::spawn` holds (the future's
+    /// destructor may enter a runtime, which needs that slot).
+    pub(crate) fn spawn_or_refuse<F>(&self, future: F) -> (JoinHandle<F::Output>, Option<Task>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         let cell = Cell::new(future, self.clone(), false);
         let task: Task = cell.clone();
         if self.shared.owned.insert(&task) {
             scheduler::schedule(task, Kind::Spawn);
+            (JoinHandle::new(cell), None)
         } else {
-            // The runtime is shut down: the task is cancelled before it ever runs.
-            task.shutdown();
+            (JoinHandle::new(cell), Some(task))
         }
-        JoinHandle::new(cell)
     }
 
     /// Runs a blocking closure on the runtime's blocking pool and returns its

@@ -367,8 +367,15 @@ where
     F::Output: Send + 'static,
 {
     // Borrow the current handle rather than cloning it: spawn is a hot path.
-    match context::with_current(|handle| handle.map(|handle| handle.spawn(future))) {
-        Some(join) => join,
+    match context::with_current(|handle| handle.map(|handle| handle.spawn_or_refuse(future))) {
+        Some((join, refused)) => {
+            if let Some(task) = refused {
+                // Cancelled out here, not inside the borrow: dropping the future may run
+                // code (a destructor dropping a runtime) that enters a runtime.
+                task.shutdown();
+            }
+            join
+        }
         None => panic!("{}", context::NO_RUNTIME),
     }
 }

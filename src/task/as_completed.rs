@@ -46,6 +46,19 @@ where
 }
 
 /// The stream returned by [`as_completed`].
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use flywheel::task::{as_completed, AsCompleted};
+///
+/// flywheel::run(async {
+///     let results: AsCompleted<u8> = as_completed([flywheel::spawn(async { 3 })]);
+///     let all: Vec<_> = results.map(|r| r.unwrap()).collect().await;
+///     assert_eq!(all, [3]);
+/// });
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct AsCompleted<T> {
     group: Group<T>,

@@ -11,7 +11,9 @@
 //!   queue push publishes it), read by the thread that completes it.
 //! - `stage`: the future, then its output. Only the thread holding `RUNNING` may touch it
 //!   while `COMPLETE` is clear; once `COMPLETE` is set only the `JoinHandle` may (it is not
-//!   `Clone` and polls through `&mut self`, so one thread at a time).
+//!   `Clone` and polls through `&mut self`, so one thread at a time), or, when the handle
+//!   was already gone at completion (`JOIN_INTEREST` clear), the completing thread, which
+//!   drops the output at once so that wakers outliving the task do not keep it alive.
 //! - `join_waker`: while `JOIN_WAKER` is clear only the `JoinHandle` may write it; while it
 //!   is set both the handle and the completing thread may only read it (`wake_by_ref`,
 //!   `will_wake`). It is dropped with the cell.
@@ -84,6 +86,9 @@ pub(crate) trait Runnable: Send + Sync {
 pub(crate) trait Join<T>: Runnable {
     /// Takes the output once the task is complete; registers the waker otherwise.
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
+    /// The `JoinHandle` is dropped: gives up join interest, and drops the output if the task
+    /// is already complete.
+    fn drop_join_handle(&self);
 }
 
 impl<F> Cell<F>
@@ -137,7 +142,11 @@ where
         // SAFETY: forwarded from this function's contract.
         unsafe { self.set_stage(Stage::Finished(output)) };
         let prev = self.header.state.transition_to_complete();
-        if prev.is_join_interested() && prev.is_join_waker_set() {
+        if !prev.is_join_interested() {
+            // SAFETY: COMPLETE is set and the JoinHandle was gone before it was (JOIN_INTEREST
+            // is never set again), so no one else will ever touch the stage.
+            unsafe { self.drop_output() };
+        } else if prev.is_join_waker_set() {
             // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle may no longer write
             // the slot, and both sides only read it from now on.
             let waker = unsafe { &*self.join_waker.get() };
@@ -158,6 +167,21 @@ where
         unsafe { self.set_stage(Stage::Consumed) };
         // SAFETY: as above.
         unsafe { self.complete(Err(JoinError::cancelled())) };
+    }
+
+    /// Drops a finished task's output that no `JoinHandle` will read, now rather than when
+    /// the last waker of the task goes (which may be never, if the output holds one). A
+    /// panic from that drop is swallowed: this runs in `Drop` or on a worker.
+    ///
+    /// # Safety
+    ///
+    /// `COMPLETE` is set and the caller alone may touch the stage: it is the completing thread
+    /// and the `JoinHandle` was already dropped, or it is the `JoinHandle`'s `Drop`.
+    unsafe fn drop_output(&self) {
+        // SAFETY: the caller alone touches the stage (this function's contract).
+        let stage = unsafe { &mut *self.stage.get() };
+        let output = std::mem::replace(stage, Stage::Consumed);
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
     }
 
     fn poll_future(self: &Arc<Self>) -> Poll<Result<F::Output, JoinError>> {
@@ -279,6 +303,14 @@ where
             _ => panic!(
                 "JoinHandle polled after it returned Ready; a JoinHandle yields its output once"
             ),
+        }
+    }
+
+    fn drop_join_handle(&self) {
+        if self.header.state.drop_join_handle().is_complete() {
+            // SAFETY: COMPLETE was set while JOIN_INTEREST was still ours, so the stage
+            // belongs to the JoinHandle, which is being dropped: no one else touches it.
+            unsafe { self.drop_output() };
         }
     }
 }

@@ -136,6 +136,17 @@ where
 }
 
 /// The future returned by [`join_all`] and [`JoinSet::join_all`](crate::task::JoinSet::join_all).
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{join_all, JoinAll};
+///
+/// flywheel::run(async {
+///     let gathering: JoinAll<u8> = join_all([flywheel::spawn(async { 4 })]);
+///     assert_eq!(gathering.await, [4]);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAll<T> {
     group: Group<T>,
@@ -206,6 +217,17 @@ impl<T> fmt::Debug for JoinAll<T> {
 
 /// The future returned by [`try_join_all`] and
 /// [`JoinSet::try_join_all`](crate::task::JoinSet::try_join_all).
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{try_join_all, TryJoinAll};
+///
+/// flywheel::run(async {
+///     let gathering: TryJoinAll<u8, String> = try_join_all([flywheel::spawn(async { Ok(4) })]);
+///     assert_eq!(gathering.await.unwrap(), [4]);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct TryJoinAll<U, E> {
     group: Group<Result<U, E>>,

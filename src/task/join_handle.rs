@@ -115,7 +115,7 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.raw.header().state.drop_join_handle();
+        self.raw.drop_join_handle();
     }
 }
 

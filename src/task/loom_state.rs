@@ -455,3 +455,40 @@ fn join_handle_drop_vs_complete() {
         assert!(s.is_complete() && !s.is_join_interested());
     });
 }
+
+/// Dropping the JoinHandle races completion: exactly one side drops the output (the
+/// completer when the handle was gone, the handle's drop when the task was complete), and
+/// whichever does sees the output the completer stored.
+#[test]
+fn exactly_one_side_drops_a_detached_output() {
+    loom::model(|| {
+        let state = Arc::new(State::new());
+        let stage = Arc::new(AtomicUsize::new(FUTURE));
+        let drops = Arc::new(AtomicUsize::new(0));
+        let completer = {
+            let (state, stage, drops) = (state.clone(), stage.clone(), drops.clone());
+            thread::spawn(move || {
+                assert_eq!(state.transition_to_running(), Run::Poll);
+                stage.store(OUTPUT, Relaxed);
+                if !state.transition_to_complete().is_join_interested() {
+                    assert_eq!(stage.load(Relaxed), OUTPUT);
+                    drops.fetch_add(1, Relaxed);
+                }
+            })
+        };
+        if state.drop_join_handle().is_complete() {
+            assert_eq!(
+                stage.load(Relaxed),
+                OUTPUT,
+                "the handle dropped a stale stage"
+            );
+            drops.fetch_add(1, Relaxed);
+        }
+        completer.join().unwrap();
+        assert_eq!(
+            drops.load(Relaxed),
+            1,
+            "the output must be dropped exactly once"
+        );
+    });
+}

@@ -11,7 +11,9 @@
 //! - `NOTIFIED`: a reference to the task is in (or is about to be put in) a run queue, or the
 //!   thread that runs it owes it one more poll. At most one such reference exists.
 //! - `CANCELLED`: abort was requested; the next run drops the future instead of polling it.
-//! - `JOIN_INTEREST`: the `JoinHandle` is alive.
+//! - `JOIN_INTEREST`: the `JoinHandle` is alive. Never set again once cleared. Whichever of
+//!   `COMPLETE` and the clearing of `JOIN_INTEREST` comes second decides who drops the output:
+//!   the completing thread (no handle left) or the handle's `Drop` (task already complete).
 //! - `JOIN_WAKER`: the join-waker slot holds a waker that the completing thread may take.
 //!   While it is set only the completing thread may touch the slot; while it is clear only
 //!   the `JoinHandle` may.
@@ -259,9 +261,11 @@ impl State {
         })
     }
 
-    /// The `JoinHandle` was dropped.
-    pub(crate) fn drop_join_handle(&self) {
-        self.update(|s| (Some(s & !JOIN_INTEREST), ()));
+    /// The `JoinHandle` was dropped. Returns the state just before: when it was already
+    /// `COMPLETE`, the output is the handle's to drop; otherwise the completing thread sees
+    /// `JOIN_INTEREST` clear and drops it.
+    pub(crate) fn drop_join_handle(&self) -> Snapshot {
+        self.update(|s| (Some(s & !JOIN_INTEREST), Snapshot(s)))
     }
 }
 
@@ -357,6 +361,21 @@ mod tests {
         let prev = s.transition_to_complete();
         assert!(prev.is_join_waker_set() && prev.is_join_interested());
         assert!(s.unset_join_waker().is_err());
+    }
+
+    #[test]
+    fn exactly_one_side_owns_the_output_of_a_detached_task() {
+        // Handle dropped first: the completing thread sees no interest and drops the output.
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), Run::Poll);
+        assert!(!s.drop_join_handle().is_complete());
+        assert!(!s.transition_to_complete().is_join_interested());
+
+        // Task completed first: the completing thread leaves it, the handle's drop takes it.
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), Run::Poll);
+        assert!(s.transition_to_complete().is_join_interested());
+        assert!(s.drop_join_handle().is_complete());
     }
 
     #[test]

@@ -233,6 +233,17 @@ where
 }
 
 /// The future returned by [`wait`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{wait, ReturnWhen, Wait};
+///
+/// flywheel::run(async {
+///     let waiting: Wait<u8> = wait([flywheel::spawn(async { 1 })], ReturnWhen::AllCompleted, None);
+///     assert_eq!(waiting.await.done.len(), 1);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Wait<T> {

@@ -21,6 +21,13 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// The future returned by [`yield_now`].
+///
+/// # Examples
+///
+/// ```
+/// let yielding: flywheel::task::YieldNow = flywheel::task::yield_now();
+/// flywheel::run(yielding);
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct YieldNow {

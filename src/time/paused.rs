@@ -47,7 +47,8 @@ fn current() -> Handle {
 pub fn pause() {
     assert!(
         current().shared.driver_handle.time.clock.pause(),
-        "flywheel::time::pause: the clock is already paused"
+        "flywheel::time::pause: the clock is already paused; call `flywheel::time::resume()` \
+         first (a runtime built with `Builder::start_paused(true)` starts paused)"
     );
 }
 
@@ -73,7 +74,8 @@ pub fn pause() {
 pub fn resume() {
     assert!(
         current().shared.driver_handle.time.clock.resume(),
-        "flywheel::time::resume: the clock is not paused"
+        "flywheel::time::resume: the clock is not paused; only a clock stopped by \
+         `flywheel::time::pause()` or `Builder::start_paused(true)` can resume"
     );
 }
 

@@ -160,7 +160,7 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
                 break core;
             }
             if ct.is_shutdown.load(Acquire) {
-                panic!("block_on called on a current-thread runtime that is shutting down");
+                panic!("{}", context::SHUT_DOWN_BLOCK_ON);
             }
             // Another thread is inside block_on: wait for it to hand the core back.
             ct.core_free.wait(&mut slot);
@@ -173,9 +173,14 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let waker = waker_ref(shared);
     let mut cx = Context::from_waker(&waker);
     ct.woken.store(true, Release);
+    // Polls of the `block_on` future and of tasks since the driver was last looked at. Both
+    // count: a future that keeps waking itself (a `yield_now` loop waiting for a flag) never
+    // lets this thread run out of work, yet the timer that sets the flag must still fire.
+    let mut since_driver = 0;
 
     loop {
         if ct.woken.swap(false, AcqRel) {
+            since_driver += 1;
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }
@@ -191,12 +196,15 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
                 break;
             }
         }
-        if ran == EVENT_INTERVAL {
+        since_driver += ran;
+        if since_driver >= EVENT_INTERVAL {
+            since_driver = 0;
             // Busy: look at I/O and timers without blocking.
             if let Some(mut driver) = shared.driver.try_lock() {
                 driver.poll(&shared.driver_handle);
             }
         } else if ran == 0 && !ct.woken.load(Acquire) {
+            since_driver = 0;
             ct.parker.park(&shared.driver, &shared.driver_handle);
         }
     }

@@ -10,6 +10,19 @@ use crate::task::wait::{Outcome, WaitState};
 use crate::task::JoinError;
 
 /// The future returned by [`JoinSet::join_next`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{JoinNext, JoinSet};
+///
+/// flywheel::run(async {
+///     let mut set = JoinSet::new();
+///     set.spawn(async { 'x' });
+///     let next: JoinNext<'_, char> = set.join_next();
+///     assert_eq!(next.await.unwrap().unwrap(), 'x');
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct JoinNext<'a, T> {
@@ -25,6 +38,20 @@ impl<T: Send + 'static> Future for JoinNext<'_, T> {
 }
 
 /// The future returned by [`JoinSet::shutdown`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{JoinSet, Shutdown};
+///
+/// flywheel::run(async {
+///     let mut set = JoinSet::new();
+///     set.spawn(std::future::pending::<()>());
+///     let closing: Shutdown<'_, ()> = set.shutdown();
+///     closing.await;
+///     assert!(set.is_empty());
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Shutdown<'a, T> {
@@ -41,6 +68,19 @@ impl<T: Send + 'static> Future for Shutdown<'_, T> {
 }
 
 /// The future returned by [`JoinSet::wait`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{JoinSet, JoinSetWait, ReturnWhen};
+///
+/// flywheel::run(async {
+///     let mut set = JoinSet::new();
+///     set.spawn(async { 1u8 });
+///     let waiting: JoinSetWait<'_, u8> = set.wait(ReturnWhen::AllCompleted, None);
+///     assert_eq!(waiting.await.len(), 1);
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct JoinSetWait<'a, T> {
