@@ -36,4 +36,6 @@ mod sync;
 pub mod task;
 pub mod time;
 
+#[cfg(feature = "macros")]
+pub use flywheel_macros::{main, test};
 pub use runtime::{run, spawn, spawn_blocking, Builder, Handle, Runtime, TryCurrentError};
