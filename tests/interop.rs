@@ -1,15 +1,17 @@
 //! Crates of the futures ecosystem on flywheel: futures-util's combinators and streams,
-//! futures-channel, async-channel and async-lock. None of them knows about flywheel; they
-//! only rely on the `Waker` contract, which is what these tests exercise, on both flavours.
+//! futures-channel, async-channel and async-lock, and futures' I/O utilities on flywheel's
+//! TCP streams. None of them knows about flywheel; they only rely on the `Waker` contract
+//! (and `futures_io`'s traits), which is what these tests exercise, on both flavours.
 mod common;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use flywheel::net::{TcpListener, TcpStream};
 use futures::channel::{mpsc, oneshot};
 use futures::stream::{FuturesUnordered, StreamExt};
-use futures::{FutureExt, SinkExt};
+use futures::{AsyncReadExt, AsyncWriteExt, FutureExt, SinkExt};
 
 /// Runs the workload built by `make` on a current-thread and on a two-worker runtime, each
 /// under the watchdog.
@@ -312,5 +314,39 @@ fn async_lock_rwlock_and_barrier() {
             leaders += usize::from(leader);
         }
         assert_eq!(leaders, 1, "exactly one task is the barrier's leader");
+    });
+}
+
+#[test]
+fn futures_io_copy_relays_between_two_tcp_streams() {
+    on_both_flavours(|| async {
+        // writer -> (source, source_peer) -> copy -> (sink, sink_peer) -> reader
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut source = TcpStream::connect(addr).await.unwrap();
+        let (source_peer, _) = listener.accept().await.unwrap();
+        let mut sink = TcpStream::connect(addr).await.unwrap();
+        let (mut sink_peer, _) = listener.accept().await.unwrap();
+
+        // Larger than the socket buffers, so every hop has to wait for the next one.
+        let payload: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+        let expected = payload.clone();
+        let writer = flywheel::spawn(async move {
+            source.write_all(&payload).await?;
+            source.close().await
+        });
+        let relay = flywheel::spawn(async move {
+            let copied = futures::io::copy(source_peer, &mut sink).await?;
+            sink.close().await?;
+            Ok::<u64, std::io::Error>(copied)
+        });
+        let mut received = Vec::new();
+        sink_peer.read_to_end(&mut received).await.unwrap();
+        writer.await.unwrap().unwrap();
+        assert_eq!(relay.await.unwrap().unwrap(), expected.len() as u64);
+        assert!(
+            received == expected,
+            "the relayed bytes differ from the sent ones"
+        );
     });
 }

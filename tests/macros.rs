@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Aborts the process unless dropped within `limit`: a watchdog for bodies that must run on
 /// the test's own thread.
@@ -89,6 +89,32 @@ async fn test_early_return_leaves_the_body() {
         flywheel::task::yield_now().await;
     }
     unreachable!("the loop returns at i == 3");
+}
+
+#[flywheel::test(start_paused = true)]
+async fn test_start_paused_jumps_over_idle_time() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let real = Instant::now();
+    let start = flywheel::time::sleep(Duration::ZERO).deadline();
+    let nap = flywheel::time::sleep(Duration::from_secs(3600));
+    let end = nap.deadline();
+    nap.await;
+    assert_eq!(end - start, Duration::from_secs(3600));
+    assert!(
+        real.elapsed() < Duration::from_secs(5),
+        "an hour passed in virtual time only"
+    );
+}
+
+#[flywheel::test]
+async fn test_clock_runs_in_real_time_by_default() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let real = Instant::now();
+    flywheel::time::sleep(Duration::from_millis(20)).await;
+    assert!(
+        real.elapsed() >= Duration::from_millis(20),
+        "the clock is not paused"
+    );
 }
 
 #[test]
