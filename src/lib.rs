@@ -29,6 +29,8 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "hyper")]
+pub mod compat;
 pub mod io;
 pub mod net;
 mod runtime;
