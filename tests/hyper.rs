@@ -255,3 +255,40 @@ fn header_read_timeout_fires_on_the_paused_clock() {
         });
     });
 }
+
+#[test]
+fn timer_reset_moves_the_sleep_in_place() {
+    use hyper::rt::Timer;
+
+    common::watchdog(|| {
+        let rt = flywheel::Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let timer = FlywheelTimer::new();
+            let start = timer.now();
+            let mut sleep = timer.sleep(Duration::from_secs(3600));
+            let before: *const () = (&*sleep as *const dyn hyper::rt::Sleep).cast();
+            timer.reset(&mut sleep, start + Duration::from_secs(2));
+            let after: *const () = (&*sleep as *const dyn hyper::rt::Sleep).cast();
+            assert_eq!(before, after, "reset reused the boxed flywheel Sleep");
+            sleep.await;
+            let slept = timer.now() - start;
+            assert!(
+                slept >= Duration::from_secs(2) && slept < Duration::from_secs(3600),
+                "woke after {slept:?} of virtual time, not at the new deadline"
+            );
+        });
+    });
+}
+
+#[test]
+fn adapters_are_send_sync_and_unpin() {
+    fn check<T: Send + Sync + Unpin + 'static>() {}
+    common::watchdog(|| {
+        check::<FlywheelIo<TcpStream>>();
+        check::<FlywheelExecutor>();
+        check::<FlywheelTimer>();
+    });
+}
