@@ -10,17 +10,17 @@
 //! asyncio.run(main())
 //! ```
 //!
-//! Run it with `cargo run --example greet`.
+//! `#[flywheel::main]` plays `asyncio.run(main())`: it builds the runtime and runs
+//! `async fn main` on it. Run it with `cargo run --example greet`.
 
 async fn greet(name: &'static str) {
     println!("Hello, {name}");
 }
 
-fn main() {
-    flywheel::run(async {
-        let alice = flywheel::spawn(greet("Alice"));
-        let bob = flywheel::spawn(greet("Bob"));
-        alice.await.expect("greet(\"Alice\") panicked");
-        bob.await.expect("greet(\"Bob\") panicked");
-    });
+#[flywheel::main]
+async fn main() {
+    let alice = flywheel::spawn(greet("Alice"));
+    let bob = flywheel::spawn(greet("Bob"));
+    alice.await.expect("greet(\"Alice\") panicked");
+    bob.await.expect("greet(\"Bob\") panicked");
 }

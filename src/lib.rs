@@ -29,6 +29,8 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "hyper")]
+pub mod compat;
 pub mod io;
 pub mod net;
 mod runtime;
@@ -36,4 +38,6 @@ mod sync;
 pub mod task;
 pub mod time;
 
+#[cfg(feature = "macros")]
+pub use flywheel_macros::{main, test};
 pub use runtime::{run, spawn, spawn_blocking, Builder, Handle, Runtime, TryCurrentError};

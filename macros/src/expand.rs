@@ -1,0 +1,132 @@
+//! Turns `async fn name() -> T { body }` into a plain `fn name() -> T` that builds a flywheel
+//! runtime and blocks on the body.
+//!
+//! The body becomes an inner `async fn` with the user's own return type, so `?` and `return`
+//! inside it mean what they meant before and no type has to be inferred from an async block.
+//! The generated code names the runtime as `::flywheel`, which resolves from any crate that
+//! depends on flywheel, including flywheel's own tests and examples.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+use crate::options::{Flavor, Kind, Options};
+
+/// Expands one attribute, or returns the errors to report.
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item) {
+        Ok(function) => function,
+        Err(error) => return error.to_compile_error(),
+    };
+    let errors = check_signature(kind, &function);
+    let options = Options::parse(kind, args);
+    match (options, errors) {
+        (Ok(options), None) => generate(kind, &options, function),
+        (Ok(_), Some(error)) => with_placeholder(error, &function),
+        (Err(mut error), others) => {
+            if let Some(others) = others {
+                error.combine(others);
+            }
+            with_placeholder(error, &function)
+        }
+    }
+}
+
+/// The signature rules: async, no arguments, no generics, and no second `#[test]`.
+fn check_signature(kind: Kind, function: &ItemFn) -> Option<syn::Error> {
+    let sig = &function.sig;
+    let mut errors: Vec<syn::Error> = Vec::new();
+    if sig.asyncness.is_none() {
+        errors.push(syn::Error::new(
+            sig.fn_token.span(),
+            format!(
+                "{} needs an `async fn`: add `async` before `fn`",
+                kind.name()
+            ),
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &sig.inputs,
+            format!(
+                "{} functions take no arguments; build values inside the body instead",
+                kind.name()
+            ),
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
+            format!("{} functions cannot be generic", kind.name()),
+        ));
+    }
+    if kind == Kind::Test {
+        for attr in &function.attrs {
+            let path = attr.path();
+            if path.segments.last().is_some_and(|s| s.ident == "test") {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "remove this attribute: #[flywheel::test] already marks the function as a \
+                     test",
+                ));
+            }
+        }
+    }
+    errors.into_iter().reduce(|mut all, next| {
+        all.combine(next);
+        all
+    })
+}
+
+/// The errors plus a synchronous stand-in with the same name, so the only errors the user
+/// sees are ours (no "`main` function not found" on top of them).
+fn with_placeholder(error: syn::Error, function: &ItemFn) -> TokenStream {
+    let error = error.to_compile_error();
+    let vis = &function.vis;
+    let ident = &function.sig.ident;
+    quote! {
+        #error
+        #[allow(dead_code)]
+        #vis fn #ident() {}
+    }
+}
+
+fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = function;
+    let ident = &sig.ident;
+    let output = &sig.output;
+    let span = sig.fn_token.span();
+
+    let builder = match options.flavor {
+        Flavor::CurrentThread => quote_spanned!(span=> ::flywheel::Builder::new_current_thread()),
+        Flavor::MultiThread => quote_spanned!(span=> ::flywheel::Builder::new_multi_thread()),
+    };
+    let worker_threads = options
+        .worker_threads
+        .map(|n| quote_spanned!(span=> .worker_threads(#n)));
+    let start_paused = options
+        .start_paused
+        .then(|| quote_spanned!(span=> .start_paused(true)));
+    let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
+    let message = format!("{}: failed to build the flywheel runtime", kind.name());
+
+    quote! {
+        #test_attr
+        #(#attrs)*
+        #vis fn #ident() #output {
+            async fn __flywheel_body() #output #block
+            #builder
+                #worker_threads
+                #start_paused
+                .build()
+                .expect(#message)
+                .block_on(__flywheel_body())
+        }
+    }
+}

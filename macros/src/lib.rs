@@ -1,0 +1,120 @@
+//! The `#[flywheel::main]` and `#[flywheel::test]` attributes.
+//!
+//! Use them through the `flywheel` crate (its `macros` feature, on by default), not from this
+//! crate directly: the generated code names the runtime as `::flywheel`.
+//!
+//! Both turn an `async fn` without arguments into a plain function that builds a runtime,
+//! runs the body to completion with `block_on`, and returns its output. Misuse (a function
+//! that is not `async`, has arguments or generics, an unknown option or a bad value) is a
+//! compile error pointing at the offending tokens.
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+#![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+use proc_macro::TokenStream;
+
+mod expand;
+mod options;
+
+use options::Kind;
+
+/// Runs `async fn main` on a flywheel runtime.
+///
+/// By default the runtime is multi-thread, with one worker per core. Options:
+///
+/// - `flavor = "current_thread"` runs every task on the main thread;
+///   `flavor = "multi_thread"` is the default;
+/// - `worker_threads = N` sets the number of workers of a multi-thread runtime.
+///
+/// The function keeps its return type, so `main` may return a `Result`. The new `main`
+/// does roughly this:
+///
+/// ```
+/// async fn body() { /* the original body */ }
+/// flywheel::Builder::new_multi_thread()
+///     .build()
+///     .expect("#[flywheel::main]: failed to build the flywheel runtime")
+///     .block_on(body())
+/// ```
+///
+/// # Panics
+///
+/// When the runtime cannot be built (the OS refuses the poller or a thread).
+///
+/// # Examples
+///
+/// ```
+/// #[flywheel::main]
+/// async fn main() {
+///     let answer = flywheel::spawn(async { 6 * 7 });
+///     assert_eq!(answer.await.unwrap(), 42);
+/// }
+/// ```
+///
+/// On the main thread only, returning a `Result`:
+///
+/// ```
+/// #[flywheel::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), std::num::ParseIntError> {
+///     let here = std::thread::current().id();
+///     let there = flywheel::spawn(async { std::thread::current().id() }).await.unwrap();
+///     assert_eq!(here, there);
+///     let n: u32 = "7".parse()?;
+///     assert_eq!(n, 7);
+///     Ok(())
+/// }
+/// ```
+///
+/// With two workers:
+///
+/// ```
+/// #[flywheel::main(worker_threads = 2)]
+/// async fn main() {
+///     let name = flywheel::spawn(async { std::thread::current().name().map(str::to_owned) });
+///     assert_eq!(name.await.unwrap().as_deref(), Some("flywheel-worker"));
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on its own flywheel runtime.
+///
+/// By default the runtime is current-thread: the test body and every task it spawns run on
+/// the test's thread. Options:
+///
+/// - `flavor = "multi_thread"` (with `worker_threads = N`, default one per core) to test
+///   code across threads;
+/// - `start_paused = true` starts the runtime with a paused clock
+///   (`Builder::start_paused`), so timers fire as soon as the runtime is idle and tests of
+///   timing code run instantly and deterministically.
+///
+/// Other attributes on the function (`#[should_panic]`, `#[ignore]`) are kept. Do not add
+/// `#[test]` as well: this attribute already adds it.
+///
+/// # Panics
+///
+/// When the runtime cannot be built (the OS refuses the poller or a thread).
+///
+/// # Examples
+///
+/// In a test file (the function only runs under `cargo test`):
+///
+/// ```
+/// #[flywheel::test]
+/// async fn spawned_tasks_run() {
+///     let task = flywheel::spawn(async { 1 + 1 });
+///     assert_eq!(task.await.unwrap(), 2);
+/// }
+///
+/// #[flywheel::test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn returns_a_result() -> Result<(), std::fmt::Error> {
+///     Ok(())
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Test, args.into(), item.into()).into()
+}

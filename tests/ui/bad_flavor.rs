@@ -1,0 +1,2 @@
+#[flywheel::main(flavor = "multi_threaded")]
+async fn main() {}

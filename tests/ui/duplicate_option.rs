@@ -1,0 +1,2 @@
+#[flywheel::main(flavor = "current_thread", flavor = "multi_thread")]
+async fn main() {}

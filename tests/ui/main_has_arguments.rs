@@ -1,0 +1,4 @@
+#[flywheel::main]
+async fn main(args: Vec<String>) {
+    println!("{args:?}");
+}

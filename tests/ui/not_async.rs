@@ -1,0 +1,4 @@
+#[flywheel::main]
+fn main() {
+    println!("this main is not async");
+}

@@ -1,0 +1,5 @@
+#[flywheel::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

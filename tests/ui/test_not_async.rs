@@ -1,0 +1,4 @@
+#[flywheel::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[flywheel::main(threads = 4)]
+async fn main() {}

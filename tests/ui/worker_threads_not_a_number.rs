@@ -1,0 +1,2 @@
+#[flywheel::main(worker_threads = "4")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[flywheel::main(worker_threads = 0)]
+async fn main() {}
