@@ -14,7 +14,7 @@ rows = {}
 for bench in sorted(root.glob("*/*/new/benchmark.json")):
     meta = json.loads(bench.read_text())
     est = json.loads((bench.parent / "estimates.json").read_text())
-    rows.setdefault(meta["group_id"], {})[meta["function_id"]] = est["median"]["point_estimate"]
+    rows.setdefault(meta["group_id"], {})[meta["function_id"] or meta["value_str"]] = est["median"]["point_estimate"]
 
 
 def fmt(ns):
