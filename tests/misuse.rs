@@ -172,6 +172,32 @@ fn block_on_through_a_handle_of_a_dropped_current_thread_runtime() {
 }
 
 #[test]
+fn block_on_through_a_handle_of_a_dropped_multi_thread_runtime() {
+    watchdog(|| {
+        let rt = multi_thread();
+        let handle = rt.handle().clone();
+        drop(rt);
+        // Without the check this waited for ever: no worker is left to fire the timer.
+        let msg = panic_message(|| {
+            handle.block_on(flywheel::time::sleep(std::time::Duration::from_millis(1)))
+        });
+        assert!(msg.contains("shut down"), "{msg}");
+        assert!(
+            msg.contains("keep the `Runtime` alive"),
+            "says what to do: {msg}"
+        );
+    });
+}
+
+#[test]
+fn run_inside_a_runtime_panics_before_starting_threads() {
+    watchdog(|| {
+        let msg = panic_message(|| flywheel::run(async { flywheel::run(async {}) }));
+        assert!(msg.contains("`.await` the future instead"), "{msg}");
+    });
+}
+
+#[test]
 fn pausing_a_paused_clock_and_resuming_a_running_one() {
     watchdog(|| {
         let rt = Builder::new_current_thread()

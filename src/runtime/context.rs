@@ -19,8 +19,8 @@ pub(crate) const NESTED_BLOCK_ON: &str = "cannot call `block_on` from inside a f
     your tasks. `.await` the future instead, spawn it with `flywheel::spawn`, or run the \
     blocking part in `flywheel::spawn_blocking`";
 
-/// Told to users who call `Handle::block_on` on a current-thread runtime that was dropped.
-pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this current-thread runtime: \
+/// Told to users who call `Handle::block_on` on a runtime that was dropped.
+pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this runtime: \
     it was shut down (its `Runtime` was dropped), so nothing can run its tasks or timers; \
     keep the `Runtime` alive for as long as you call `Handle::block_on`, or build a new one";
 
@@ -64,6 +64,11 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
         Ok(r) => r,
         Err(_) => (f.take().expect("called once"))(None),
     }
+}
+
+/// Whether this thread already drives a runtime (a worker, or inside `block_on`).
+pub(crate) fn in_runtime() -> bool {
+    CONTEXT.try_with(|c| c.in_runtime.get()).unwrap_or(false)
 }
 
 /// Restores the previous current runtime when dropped.

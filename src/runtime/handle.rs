@@ -161,10 +161,15 @@ impl Handle {
     /// Runs a future to completion on the current thread, with this runtime as the
     /// current one (so `flywheel::spawn` works inside it).
     ///
+    /// On a current-thread runtime only one thread at a time can run the tasks: a second
+    /// thread calling `block_on` meanwhile waits until the first returns before its own
+    /// future is polled, so the two futures must not wait on each other.
+    ///
     /// # Panics
     ///
     /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
-    /// the future there instead.
+    /// the future there instead. When the runtime was already dropped: keep the `Runtime`
+    /// alive while you use its handle.
     ///
     /// # Examples
     ///

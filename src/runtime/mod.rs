@@ -294,6 +294,10 @@ thread_local! {
 
 /// `block_on` for the multi-thread flavour: poll on this thread, sleep between wake-ups.
 pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Output {
+    if handle.multi_thread().is_shut_down() {
+        // No worker is left to drive I/O and timers: the future could wait for ever.
+        panic!("{}", context::SHUT_DOWN_BLOCK_ON);
+    }
     let _enter = context::enter_runtime(handle);
     let mut future = pin!(future);
     THREAD_WAKER.with(|thread_waker| {
@@ -340,6 +344,10 @@ pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Outpu
 /// ```
 #[track_caller]
 pub fn run<F: Future>(future: F) -> F::Output {
+    // Refuse before starting threads that would only be torn down again.
+    if context::in_runtime() {
+        panic!("{}", context::NESTED_BLOCK_ON);
+    }
     let rt =
         Runtime::new().unwrap_or_else(|e| panic!("flywheel::run: cannot start a runtime: {e}"));
     rt.block_on(future)

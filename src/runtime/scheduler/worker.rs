@@ -173,6 +173,11 @@ impl Shared {
         }
     }
 
+    /// Whether `shutdown` has begun.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.is_shutdown.load(Acquire)
+    }
+
     /// Drops every task reference still queued in the injector.
     pub(crate) fn drain_injector(&self) {
         while pop_injector(&self.injector).is_some() {}
