@@ -46,9 +46,3 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         }
     }
 }
-
-/// True when the current task has budget left (or none applies).
-#[allow(dead_code)]
-pub(crate) fn has_budget_remaining() -> bool {
-    context::budget() != 0
-}

@@ -83,16 +83,4 @@ impl OwnedTasks {
         }
         all
     }
-
-    /// Number of live tasks.
-    #[allow(dead_code)]
-    pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| {
-                let s = s.lock();
-                s.slots.len() - s.free.len()
-            })
-            .sum()
-    }
 }
