@@ -11,10 +11,14 @@ import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
 rows = {}
-for bench in sorted(root.glob("*/*/new/benchmark.json")):
+for bench in sorted(root.glob("**/new/benchmark.json")):
     meta = json.loads(bench.read_text())
     est = json.loads((bench.parent / "estimates.json").read_text())
-    rows.setdefault(meta["group_id"], {})[meta["function_id"] or meta["value_str"]] = est["median"]["point_estimate"]
+    group, runtime, param = meta["group_id"], meta["function_id"], meta["value_str"]
+    if runtime and param:
+        # BenchmarkId::new(runtime, flavour): the flavour joins the workload's name.
+        group = f"{group}/{param}"
+    rows.setdefault(group, {})[runtime or param] = est["median"]["point_estimate"]
 
 
 def fmt(ns):

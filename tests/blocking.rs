@@ -3,34 +3,14 @@
 
 mod common;
 
+use common::FLAVOURS;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::watchdog;
-use flywheel::{Builder, Runtime};
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
-
-fn multi_thread() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .expect("build a multi-thread runtime")
-}
-
-/// A flavour's name and how to build it.
-type Flavour = (&'static str, fn() -> Runtime);
-
-const FLAVOURS: [Flavour; 2] = [
-    ("current_thread", current_thread),
-    ("multi_thread", multi_thread),
-];
+use flywheel::Builder;
 
 #[test]
 fn jobs_run_off_the_runtime_threads() {

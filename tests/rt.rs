@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::current_thread;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
@@ -14,12 +15,6 @@ use common::watchdog;
 use flywheel::{Builder, Runtime};
 
 const WORKER_NAME: &str = "rt-test-worker";
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
 
 fn multi_thread() -> Runtime {
     Builder::new_multi_thread()

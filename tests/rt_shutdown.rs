@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::current_thread;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -16,12 +17,6 @@ use common::{watchdog, watchdog_for, DropCounter, DropGuard};
 use flywheel::{Builder, Runtime};
 
 const WORKER_NAME: &str = "rt-test-worker";
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
 
 fn multi_thread() -> Runtime {
     Builder::new_multi_thread()

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::current_thread;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::thread;
@@ -11,12 +12,6 @@ use std::thread;
 use common::watchdog;
 use flywheel::task::yield_now;
 use flywheel::{Builder, Runtime};
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
 
 /// A flavour's name and how to build it.
 type Flavour = (&'static str, fn() -> Runtime);

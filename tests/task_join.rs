@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::{current_thread, multi_thread, FLAVOURS};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -12,28 +13,6 @@ use std::thread;
 
 use common::{watchdog, DropCounter};
 use flywheel::task::{yield_now, JoinError};
-use flywheel::{Builder, Runtime};
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
-
-fn multi_thread() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .expect("build a multi-thread runtime")
-}
-
-/// A flavour's name and how to build it.
-type Flavour = (&'static str, fn() -> Runtime);
-
-const FLAVOURS: [Flavour; 2] = [
-    ("current_thread", current_thread),
-    ("multi_thread", multi_thread),
-];
 
 #[test]
 fn join_error_traits() {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::{multi_thread, FLAVOURS};
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,28 +15,7 @@ use std::thread;
 
 use common::{watchdog, DropCounter};
 use flywheel::task::yield_now;
-use flywheel::{Builder, Runtime};
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("build a current-thread runtime")
-}
-
-fn multi_thread() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .expect("build a multi-thread runtime")
-}
-
-/// A flavour's name and how to build it.
-type Flavour = (&'static str, fn() -> Runtime);
-
-const FLAVOURS: [Flavour; 2] = [
-    ("current_thread", current_thread),
-    ("multi_thread", multi_thread),
-];
+use flywheel::Builder;
 
 /// Lets the scheduler run everything that is ready (a few rounds of yielding).
 async fn settle() {

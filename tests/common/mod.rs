@@ -93,3 +93,27 @@ pub const fn iterations(release: usize) -> usize {
         release
     }
 }
+
+/// A current-thread runtime.
+pub fn current_thread() -> flywheel::Runtime {
+    flywheel::Builder::new_current_thread()
+        .build()
+        .expect("build a current-thread runtime")
+}
+
+/// A multi-thread runtime with two workers.
+pub fn multi_thread() -> flywheel::Runtime {
+    flywheel::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("build a multi-thread runtime")
+}
+
+/// A flavour's name and how to build it.
+pub type Flavour = (&'static str, fn() -> flywheel::Runtime);
+
+/// Both runtime flavours, for tests that must hold on each.
+pub const FLAVOURS: [Flavour; 2] = [
+    ("current_thread", current_thread),
+    ("multi_thread", multi_thread),
+];
