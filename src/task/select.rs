@@ -3,8 +3,9 @@
 //! These are functions, not a macro. A function keeps control flow visible (no hidden
 //! `break`/`return` inside branches), composes with `?` and combinators, and its future is
 //! `Send` exactly when its inputs are. They are `async fn`s so the inputs can be pinned on
-//! the future's own frame with `std::pin::pin!`: a named future would need pin projection,
-//! which takes `unsafe` code this crate keeps out of everything but the task cell.
+//! the future's own frame with `std::pin::pin!`, which needs no named future type and no
+//! pin projection (`time::Timeout`, a named future, gets its projection from
+//! pin-project-lite instead; an `async fn` keeps this file free of even that).
 //!
 //! Both are biased: on each poll the futures are polled in argument order, so when two are
 //! ready at once the earlier one wins. That makes outcomes reproducible; put the future
