@@ -20,7 +20,7 @@ use std::io;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
@@ -211,24 +211,9 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        loop {
-            let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(Ok(event)) => event,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.io.clear_readiness(event, direction);
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_op(cx, direction, op, |_| false)
     }
 
     /// Like `poll_io`, for reads and writes on a byte stream of `len` bytes: an operation
@@ -240,26 +225,34 @@ impl Registration {
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
+        self.poll_op(cx, direction, op, |&n| n > 0 && n < len)
+    }
+
+    /// The loop behind both: `drained(&output)` says a successful operation also used up the
+    /// readiness it was given.
+    fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        ready!(coop::poll_proceed(cx));
         loop {
-            let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(Ok(event)) => event,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
+            let event = ready!(self.poll_ready(cx, direction))?;
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.io.clear_readiness(event, direction);
                 }
-                Ok(n) if n > 0 && n < len => {
-                    self.io.clear_readiness(event, direction);
-                    return Poll::Ready(Ok(n));
+                Ok(output) => {
+                    if drained(&output) {
+                        self.io.clear_readiness(event, direction);
+                    }
+                    return Poll::Ready(Ok(output));
                 }
-                result => return Poll::Ready(result),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
