@@ -422,3 +422,116 @@ fn a_runtime_dropped_by_a_spawn_refused_at_shutdown_still_shuts_down() {
         });
     }
 }
+
+/// `shutdown_timeout(Duration::MAX)` is "no deadline", not an overflow panic.
+#[test]
+fn shutdown_timeout_accepts_the_longest_duration() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let drops = DropCounter::new();
+            let guard = drops.guard();
+            drop(rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            }));
+            let job = rt.spawn_blocking(|| 7);
+            assert_eq!(rt.block_on(job).unwrap(), 7, "{name}");
+            rt.shutdown_timeout(Duration::MAX);
+            assert_eq!(drops.count(), 1, "{name}");
+        });
+    }
+}
+
+/// Environment variable that makes this test binary run one scenario of
+/// `a_runtime_in_a_thread_local_shuts_down_quietly_at_thread_exit` instead of the test.
+const TLS_SCENARIO: &str = "FLYWHEEL_TEST_TLS_SCENARIO";
+
+/// A runtime kept in a thread-local is dropped when its thread exits, possibly after
+/// flywheel's own thread-local is gone. Shutdown must not touch that one then: it used to,
+/// and the thread-local panicked in its destructor, which aborts the process. Each scenario
+/// runs in a child process (this binary, re-executed), so an abort fails the test instead
+/// of killing the test run.
+#[test]
+fn a_runtime_in_a_thread_local_shuts_down_quietly_at_thread_exit() {
+    const TEST: &str = "a_runtime_in_a_thread_local_shuts_down_quietly_at_thread_exit";
+    if let Ok(scenario) = std::env::var(TLS_SCENARIO) {
+        runtime_in_a_thread_local(&scenario);
+        println!("scenario {scenario} done");
+        return;
+    }
+    watchdog_for(Duration::from_secs(60), || {
+        for flavour in ["current_thread", "multi_thread"] {
+            // Both orders of destruction: flywheel's thread-local first, or the runtime's.
+            for first in ["flywheel", "runtime"] {
+                let scenario = format!("{flavour}/{first}");
+                let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
+                    .env(TLS_SCENARIO, &scenario)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("re-run the test binary");
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while child.try_wait().unwrap().is_none() {
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        panic!("{scenario}: the child process hangs");
+                    }
+                    thread::sleep(Duration::from_millis(10));
+                }
+                let out = child.wait_with_output().unwrap();
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    out.status.success() && stdout.contains(&format!("scenario {scenario} done")),
+                    "{scenario}: {}\n{stdout}\n{stderr}",
+                    out.status
+                );
+                assert!(!stderr.contains("panicked"), "{scenario}: {stderr}");
+            }
+        }
+    });
+}
+
+fn runtime_in_a_thread_local(scenario: &str) {
+    thread_local! {
+        static RUNTIME: std::cell::RefCell<Option<Runtime>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let (flavour, first) = scenario.split_once('/').expect("flavour/first");
+    let make = match flavour {
+        "current_thread" => current_thread,
+        _ => multi_thread,
+    };
+    let flywheel_first = first == "flywheel";
+    let drops = DropCounter::new();
+    let guard = drops.guard();
+    thread::spawn(move || {
+        if flywheel_first {
+            // Thread-locals are destroyed in reverse order of first use: using flywheel's
+            // now makes the runtime's slot (first used below) go first.
+            assert!(flywheel::Handle::try_current().is_err());
+        }
+        RUNTIME.with(|slot| *slot.borrow_mut() = Some(make()));
+        RUNTIME.with(|slot| {
+            let slot = slot.borrow();
+            let rt = slot.as_ref().unwrap();
+            // A task left pending, and the runtime used from this thread (which sets up
+            // flywheel's thread-local after the runtime's, unless done above).
+            drop(rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            }));
+            assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+            assert_eq!(rt.block_on(rt.spawn_blocking(|| 2)).unwrap(), 2);
+        });
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    assert_eq!(
+        drops.count(),
+        1,
+        "the pending task was dropped at thread exit"
+    );
+}

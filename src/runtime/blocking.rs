@@ -186,9 +186,16 @@ fn run(handle: Handle, id: usize) {
             break;
         }
         state.num_idle += 1;
-        let deadline = Instant::now() + KEEP_ALIVE;
+        // Checked, like every instant arithmetic: an unrepresentable deadline waits for ever.
+        let deadline = Instant::now().checked_add(KEEP_ALIVE);
         loop {
-            let timed_out = pool.work.wait_until(&mut state, deadline).timed_out();
+            let timed_out = match deadline {
+                Some(deadline) => pool.work.wait_until(&mut state, deadline).timed_out(),
+                None => {
+                    pool.work.wait(&mut state);
+                    false
+                }
+            };
             if state.num_notify > 0 {
                 state.num_notify -= 1;
                 continue 'outer;

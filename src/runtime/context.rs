@@ -19,6 +19,12 @@ pub(crate) const NESTED_BLOCK_ON: &str = "cannot call `block_on` from inside a f
     your tasks. `.await` the future instead, spawn it with `flywheel::spawn`, or run the \
     blocking part in `flywheel::spawn_blocking`";
 
+/// Told to users who call `block_on` from a thread-local's destructor.
+pub(crate) const TLS_DESTROYED_BLOCK_ON: &str = "cannot call `block_on` while this thread's \
+    thread-locals are being destroyed (from a thread-local's destructor): flywheel keeps the \
+    running scheduler in one. Finish the work before the thread exits, or hand it to a \
+    runtime through a `Handle::spawn`";
+
 /// Told to users who call `Handle::block_on` on a runtime that was dropped.
 pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this runtime: \
     it was shut down (its `Runtime` was dropped), so nothing can run its tasks or timers; \
@@ -79,10 +85,19 @@ pub(crate) struct EnterGuard {
 }
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
+///
+/// While the thread's locals are being destroyed (a runtime kept in a thread-local, dropped
+/// at thread exit) there is no context to enter: the guard then does nothing, and code
+/// run meanwhile sees no current runtime.
 pub(crate) fn enter(handle: &Handle) -> EnterGuard {
-    CONTEXT.with(|c| EnterGuard {
+    let entered = CONTEXT.try_with(|c| EnterGuard {
         prev: c.handle.replace(Some(handle.clone())),
         was_in_runtime: c.in_runtime.get(),
+    });
+    // Built only when needed: an unused guard would "restore" an empty context on drop.
+    entered.unwrap_or_else(|_| EnterGuard {
+        prev: None,
+        was_in_runtime: false,
     })
 }
 
@@ -90,35 +105,48 @@ pub(crate) fn enter(handle: &Handle) -> EnterGuard {
 ///
 /// # Panics
 ///
-/// When this thread already drives a runtime.
+/// When this thread already drives a runtime, or when its thread-locals are being destroyed
+/// (`block_on` called from a thread-local's destructor: the scheduler keeps its state in one).
+#[track_caller]
 pub(crate) fn enter_runtime(handle: &Handle) -> EnterGuard {
-    CONTEXT.with(|c| {
+    let entered = CONTEXT.try_with(|c| {
         if c.in_runtime.replace(true) {
-            panic!("{}", NESTED_BLOCK_ON);
+            return None;
         }
-        EnterGuard {
+        Some(EnterGuard {
             prev: c.handle.replace(Some(handle.clone())),
             was_in_runtime: false,
-        }
-    })
+        })
+    });
+    match entered {
+        Ok(Some(guard)) => guard,
+        Ok(None) => panic!("{}", NESTED_BLOCK_ON),
+        Err(_) => panic!("{}", TLS_DESTROYED_BLOCK_ON),
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
         let was = self.was_in_runtime;
-        let _ = CONTEXT.try_with(|c| {
+        let old = CONTEXT.try_with(|c| {
             c.in_runtime.set(was);
-            // Drop the replaced handle outside the borrow: it may be the last reference.
-            let old = c.handle.replace(prev);
-            drop(old);
+            c.handle.replace(prev)
         });
+        // Dropped outside the borrow: it may be the last reference to a runtime.
+        drop(old);
     }
 }
 
-/// Installs the scheduler core this thread runs; returns the previous one.
+/// Installs the scheduler core this thread runs; returns the previous one. While the
+/// thread's locals are being destroyed nothing can be installed: `core` is handed back.
 pub(crate) fn set_core(core: Option<Core>) -> Option<Core> {
-    CONTEXT.with(|c| c.core.replace(core))
+    let mut core = Some(core);
+    let replaced = CONTEXT.try_with(|c| c.core.replace(core.take().expect("taken once")));
+    match replaced {
+        Ok(prev) => prev,
+        Err(_) => core.take().expect("not taken: the closure did not run"),
+    }
 }
 
 /// Runs `f` with this thread's scheduler core. `None` when the thread runs none, or when

@@ -189,7 +189,8 @@ impl Runtime {
     ///
     /// Every unfinished task is cancelled (its future dropped). Threads still busy after
     /// `timeout` (a task or blocking job that does not return) are left to finish on their
-    /// own instead of blocking the caller.
+    /// own instead of blocking the caller. A `timeout` too long to add to the current time
+    /// (`Duration::MAX`) waits like `drop`.
     ///
     /// # Examples
     ///
@@ -203,7 +204,7 @@ impl Runtime {
     /// assert!(start.elapsed() < Duration::from_millis(150));
     /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(Some(Instant::now() + timeout));
+        self.shutdown(Instant::now().checked_add(timeout));
     }
 
     fn shutdown(&mut self, deadline: Option<Instant>) {
