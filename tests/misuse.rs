@@ -213,3 +213,83 @@ fn pausing_a_paused_clock_and_resuming_a_running_one() {
         assert!(msg.contains("pause()"), "says what to do: {msg}");
     });
 }
+
+thread_local! {
+    /// Where the last panic on this thread was raised, as the panic hook saw it.
+    static PANIC_AT: std::cell::RefCell<Option<(String, u32)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, expects it to panic, and returns the file and line the panic reports. The hook
+/// records the location of every panic on the panicking thread, then does what the previous
+/// hook did (print the message), so other tests running meanwhile are unaffected.
+fn panic_location<R>(f: impl FnOnce() -> R) -> (String, u32) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(at) = info.location() {
+                let _ = PANIC_AT.try_with(|p| {
+                    *p.borrow_mut() = Some((at.file().to_owned(), at.line()));
+                });
+            }
+            previous(info);
+        }));
+    });
+    PANIC_AT.with(|p| p.borrow_mut().take());
+    let _ = panic_message(f);
+    PANIC_AT
+        .with(|p| p.borrow_mut().take())
+        .expect("the panic hook saw the panic")
+}
+
+/// Asserts that a misuse panic points at the line in this file that called the API.
+#[track_caller]
+fn assert_points_here((file, line): (String, u32), expected_line: u32) {
+    assert_eq!(
+        file,
+        file!(),
+        "the panic points into flywheel, not at the caller"
+    );
+    assert_eq!(line, expected_line, "the panic points at another line");
+}
+
+/// Misuse panics are `#[track_caller]`: the message points at the user's call.
+#[test]
+fn misuse_panics_point_at_the_caller() {
+    watchdog(|| {
+        let at = panic_location(|| flywheel::Handle::current());
+        assert_points_here(at, line!() - 1);
+        let at = panic_location(|| flywheel::spawn(async {}));
+        assert_points_here(at, line!() - 1);
+        let at = panic_location(|| flywheel::spawn_blocking(|| {}));
+        assert_points_here(at, line!() - 1);
+
+        for (name, make) in FLAVOURS {
+            let rt = make();
+            let other = make();
+            let handle = rt.handle().clone();
+            let (a, b, c, d) = rt.block_on(async {
+                let a = panic_location(|| other.block_on(async {}));
+                let b = panic_location(|| handle.block_on(async {}));
+                let c = panic_location(|| flywheel::run(async {}));
+                let d = panic_location(|| other.handle().block_on(async {}));
+                (a, b, c, d)
+            });
+            let first = line!() - 6;
+            assert_points_here(a, first);
+            assert_points_here(b, first + 1);
+            assert_points_here(c, first + 2);
+            assert_points_here(d, first + 3);
+
+            let handle = rt.handle().clone();
+            drop(rt);
+            let at = panic_location(|| handle.block_on(async {}));
+            assert_points_here(at, line!() - 1);
+            println!("{name}: every panic points at its caller");
+        }
+
+        let at = panic_location(|| Builder::new_multi_thread().worker_threads(0).build());
+        assert_points_here(at, line!() - 1);
+    });
+}

@@ -393,3 +393,88 @@ fn a_panic_inside_block_on_leaves_the_runtime_usable() {
         });
     }
 }
+
+/// Two threads inside `Handle::block_on` of one current-thread runtime whose futures wait
+/// on each other: A (holding the scheduler) waits for B's ping, B for A's pong, A for B's
+/// done. The thread without the scheduler must still poll its own future when woken; it
+/// used to wait for the scheduler first, so both waited for ever.
+#[test]
+fn current_thread_block_on_futures_may_wait_on_each_other() {
+    use futures_channel::oneshot;
+    watchdog(|| {
+        for round in 0..20 {
+            let rt = current_thread();
+            let (ping_tx, ping_rx) = oneshot::channel::<()>();
+            let (pong_tx, pong_rx) = oneshot::channel::<()>();
+            let (done_tx, done_rx) = oneshot::channel::<()>();
+            let (entered_tx, entered_rx) = mpsc::channel();
+            let handle = rt.handle().clone();
+            let a = thread::spawn(move || {
+                handle.block_on(async move {
+                    entered_tx.send(()).unwrap();
+                    ping_rx.await.unwrap();
+                    pong_tx.send(()).unwrap();
+                    done_rx.await.unwrap();
+                    "a"
+                })
+            });
+            // A holds the scheduler before B arrives.
+            entered_rx.recv().unwrap();
+            let handle = rt.handle().clone();
+            let b = thread::spawn(move || {
+                handle.block_on(async move {
+                    ping_tx.send(()).unwrap();
+                    pong_rx.await.unwrap();
+                    done_tx.send(()).unwrap();
+                    "b"
+                })
+            });
+            assert_eq!(b.join().unwrap(), "b", "round {round}");
+            assert_eq!(a.join().unwrap(), "a", "round {round}");
+        }
+    });
+}
+
+/// The thread waiting for the scheduler takes it over when the other `block_on` returns,
+/// and then drives timers and tasks for its own future.
+#[test]
+fn current_thread_second_block_on_takes_over_the_scheduler() {
+    use futures_channel::oneshot;
+    watchdog(|| {
+        let rt = current_thread();
+        let (ping_tx, ping_rx) = oneshot::channel::<()>();
+        let (entered_tx, entered_rx) = mpsc::channel();
+        let handle = rt.handle().clone();
+        let a = thread::spawn(move || {
+            handle.block_on(async move {
+                entered_tx.send(()).unwrap();
+                ping_rx.await.unwrap();
+            })
+        });
+        entered_rx.recv().unwrap();
+        let handle = rt.handle().clone();
+        let b = thread::spawn(move || {
+            handle.block_on(async move {
+                // Polled while A holds the scheduler.
+                ping_tx.send(()).unwrap();
+                // A returns meanwhile: only this thread is left to fire the timer and run
+                // the task.
+                flywheel::time::sleep(Duration::from_millis(20)).await;
+                let task = flywheel::spawn(async { thread::current().id() });
+                (task.await.unwrap(), thread::current().id())
+            })
+        });
+        a.join().unwrap();
+        let (ran_on, b_thread) = b.join().unwrap();
+        assert_eq!(
+            ran_on, b_thread,
+            "the task ran on the thread inside block_on"
+        );
+        // The scheduler is free again for a third caller.
+        assert_eq!(
+            rt.block_on(async { flywheel::spawn(async { 3 }).await })
+                .unwrap(),
+            3
+        );
+    });
+}

@@ -423,6 +423,67 @@ fn a_runtime_dropped_by_a_spawn_refused_at_shutdown_still_shuts_down() {
     }
 }
 
+/// Open file descriptors of this process (every runtime holds an epoll fd and an eventfd).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("list /proc/self/fd")
+        .count()
+}
+
+/// Dropping a current-thread runtime while another thread is inside `Handle::block_on`
+/// frees it once that `block_on` returns. The core (and the task references queued in it)
+/// used to be handed back after shutdown, a cycle runtime -> core -> task -> runtime that
+/// leaked the runtime with its reactor: two file descriptors per round.
+#[test]
+fn dropping_a_current_thread_runtime_during_a_handle_block_on_frees_it() {
+    fn round() {
+        let rt = current_thread();
+        let handle = rt.handle().clone();
+        // Always queued (it yields in a loop), so the core holds a reference to it.
+        let busy = rt.spawn(async {
+            loop {
+                flywheel::task::yield_now().await;
+            }
+        });
+        let (inside_tx, inside_rx) = mpsc::channel();
+        let (release_tx, release_rx) = futures_channel::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            handle.block_on(async move {
+                // Let the busy task run first, so it is queued on the core.
+                flywheel::task::yield_now().await;
+                inside_tx.send(()).unwrap();
+                let _ = release_rx.await;
+            })
+        });
+        inside_rx.recv().unwrap();
+        drop(rt);
+        release_tx.send(()).unwrap();
+        thread.join().unwrap();
+        assert!(futures::executor::block_on(busy)
+            .unwrap_err()
+            .is_cancelled());
+    }
+    watchdog_for(Duration::from_secs(30), || {
+        // Warm up: lazily opened descriptors (std, the test harness) are opened by now.
+        for _ in 0..10 {
+            round();
+        }
+        let before = open_fds();
+        const ROUNDS: usize = 100;
+        for _ in 0..ROUNDS {
+            round();
+        }
+        let after = open_fds();
+        // A leak costs two descriptors a round (200); other tests running meanwhile open a
+        // few of their own.
+        assert!(
+            after < before + ROUNDS / 2,
+            "{} descriptors more after {ROUNDS} rounds ({before} -> {after})",
+            after.saturating_sub(before)
+        );
+    });
+}
+
 /// `shutdown_timeout(Duration::MAX)` is "no deadline", not an overflow panic.
 #[test]
 fn shutdown_timeout_accepts_the_longest_duration() {

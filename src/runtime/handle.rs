@@ -161,9 +161,10 @@ impl Handle {
     /// Runs a future to completion on the current thread, with this runtime as the
     /// current one (so `flywheel::spawn` works inside it).
     ///
-    /// On a current-thread runtime only one thread at a time can run the tasks: a second
-    /// thread calling `block_on` meanwhile waits until the first returns before its own
-    /// future is polled, so the two futures must not wait on each other.
+    /// On a current-thread runtime one thread at a time runs the tasks, I/O and timers: the
+    /// first inside `block_on`. Another thread calling `block_on` meanwhile polls its own
+    /// future on its own thread whenever that future is woken (so the two futures may wait
+    /// on each other), and takes over running the tasks when the first returns.
     ///
     /// # Panics
     ///
@@ -183,7 +184,7 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match &self.shared.flavor {
             Flavor::CurrentThread(_) => current_thread::block_on(self, future),
-            Flavor::MultiThread(_) => crate::runtime::block_on_thread(self, future),
+            Flavor::MultiThread(_) => crate::runtime::block_on::block_on_thread(self, future),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The runtime: its shared state, `Runtime`, and the `run`/`spawn` shortcuts.
 
+pub(crate) mod block_on;
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
@@ -9,20 +10,16 @@ mod handle;
 mod park;
 pub(crate) mod scheduler;
 
+pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
 pub use handle::{Handle, TryCurrentError};
 
 use std::fmt;
 use std::future::Future;
-use std::pin::pin;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use futures_task::{waker_ref, ArcWake};
+use futures_task::ArcWake;
 use parking_lot::Mutex;
 
 use crate::runtime::scheduler::owned::OwnedTasks;
@@ -257,72 +254,6 @@ impl fmt::Debug for Runtime {
             .field("handle", &self.handle)
             .finish()
     }
-}
-
-/// Rounds of `park::spin` a `block_on` thread does before it sleeps.
-const BLOCK_ON_SPIN_ROUNDS: u32 = 64;
-
-/// Wakes a thread blocked in a multi-thread `block_on`.
-pub(crate) struct ThreadWaker {
-    thread: Thread,
-    woken: AtomicBool,
-    /// Set while the thread sleeps with nothing to do: a paused clock may then auto-advance
-    /// (when `woken` is clear too; see `worker::Shared::is_idle`).
-    idle: AtomicBool,
-}
-
-impl ThreadWaker {
-    /// The `block_on` future neither runs nor waits to be polled.
-    pub(crate) fn is_idle(&self) -> bool {
-        self.idle.load(SeqCst) && !self.woken.load(SeqCst)
-    }
-}
-
-impl ArcWake for ThreadWaker {
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.woken.store(true, Release);
-        arc_self.thread.unpark();
-    }
-}
-
-thread_local! {
-    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
-        thread: thread::current(),
-        woken: AtomicBool::new(false),
-        idle: AtomicBool::new(false),
-    });
-}
-
-/// `block_on` for the multi-thread flavour: poll on this thread, sleep between wake-ups.
-pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Output {
-    if handle.multi_thread().is_shut_down() {
-        // No worker is left to drive I/O and timers: the future could wait for ever.
-        panic!("{}", context::SHUT_DOWN_BLOCK_ON);
-    }
-    let _enter = context::enter_runtime(handle);
-    let mut future = pin!(future);
-    THREAD_WAKER.with(|thread_waker| {
-        let _registered = handle.multi_thread().register_block_on(thread_waker);
-        let waker = waker_ref(thread_waker);
-        let mut cx = Context::from_waker(&waker);
-        thread_waker.woken.store(true, Release);
-        loop {
-            if thread_waker.woken.swap(false, AcqRel) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
-                }
-            } else if !park::spin(BLOCK_ON_SPIN_ROUNDS, || thread_waker.woken.load(Acquire)) {
-                // Idle first, then re-check `woken`: a paused clock must never see this thread
-                // idle while a wake-up is pending.
-                thread_waker.idle.store(true, SeqCst);
-                if !thread_waker.woken.load(SeqCst) {
-                    handle.shared.driver_handle.notify_idle();
-                    thread::park();
-                }
-                thread_waker.idle.store(false, SeqCst);
-            }
-        }
-    })
 }
 
 /// Runs a future to completion on a new multi-thread runtime, then shuts it down —

@@ -1,31 +1,46 @@
 //! The current-thread scheduler: every task runs on the thread inside `block_on`.
 //!
-//! Tasks spawned or woken on that thread go to a plain local queue; from any other thread
-//! they go to the injector and the `block_on` thread is unparked. Between batches of tasks
-//! the thread polls its own future when it was woken and, when nothing is runnable, parks in
-//! the driver. Tasks spawned while nobody is in `block_on` wait for the next `block_on`.
+//! The `Core` (the run queue) is held by one `block_on` thread at a time, in its
+//! thread-local context. Tasks spawned or woken on that thread go to its queue; from any
+//! other thread they go to the injector and the core's thread is unparked. Another thread
+//! calling `block_on` meanwhile polls its own future on its own thread whenever it is woken
+//! (so the two futures may wait on each other), and takes the core when it is handed back.
+//!
+//! Where the core's thread looks for work, in order:
+//! 1. its `block_on` future, when woken;
+//! 2. every `GLOBAL_QUEUE_INTERVAL` ticks, the injector first;
+//! 3. the run queue, then the injector;
+//! 4. parking in the driver.
+//!
+//! Every `EVENT_INTERVAL` ticks (task polls and `block_on` polls) it also polls the driver
+//! without blocking.
+//!
+//! Shutdown: the core is dropped — at once when it is free, otherwise by the thread holding
+//! it when its `block_on` returns — never put back, so no task reference outlives the
+//! runtime in it (a task holds its runtime: that would be a cycle).
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crossbeam_deque::Injector;
-use futures_task::waker_ref;
-use parking_lot::{Condvar, Mutex};
+use futures_task::{waker_ref, ArcWake};
+use parking_lot::Mutex;
 
-use crate::runtime::context;
+use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler;
 use crate::runtime::scheduler::queue::pop_injector;
-use crate::runtime::Handle;
+use crate::runtime::{context, Handle};
 use crate::task::cell::Task;
 
-/// Ticks between checks of the injector before the local queue.
+/// Ticks between checks of the injector before the run queue.
 const GLOBAL_QUEUE_INTERVAL: u32 = 31;
-/// Tasks run between two looks at the driver and at the `block_on` future.
+/// Ticks between two non-blocking polls of the driver by a busy thread.
 const EVENT_INTERVAL: u32 = 61;
 
 /// Shared state of the current-thread scheduler.
@@ -33,10 +48,11 @@ pub(crate) struct Shared {
     injector: Injector<Task>,
     parker: Parker,
     unparker: Unparker,
-    /// The core, while no thread is inside `block_on`.
+    /// The core, while no thread is inside `block_on` with it.
     core: Mutex<Option<Core>>,
-    core_free: Condvar,
-    /// The `block_on` future was woken.
+    /// `block_on` threads waiting for the core (polling their own futures meanwhile).
+    waiters: Mutex<Vec<Arc<ThreadWaker>>>,
+    /// The core holder's `block_on` future was woken.
     woken: AtomicBool,
     is_shutdown: AtomicBool,
 }
@@ -56,7 +72,7 @@ impl Shared {
             parker,
             unparker,
             core: Mutex::new(None),
-            core_free: Condvar::new(),
+            waiters: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
         }
@@ -80,25 +96,62 @@ impl Shared {
         self.unparker.unpark(&handle.shared.driver_handle);
     }
 
-    /// Wakes the `block_on` future.
+    /// Wakes the core holder's `block_on` future.
     pub(crate) fn wake_main(&self, handle: &crate::runtime::Shared) {
-        self.woken.store(true, Release);
-        self.unparker.unpark(&handle.driver_handle);
+        // Only the wake that sets the flag unparks: the holder clears it before each poll
+        // and checks it before it parks, so later ones would only repeat the unpark.
+        if !self.woken.swap(true, AcqRel) {
+            self.unparker.unpark(&handle.driver_handle);
+        }
     }
 
-    /// True when, seen from the parking `block_on` thread (whose local queue is empty),
-    /// nothing can run: the paused clock may auto-advance.
+    /// True when, seen from the parking core holder (whose queues are empty), nothing can
+    /// run: the paused clock may auto-advance.
     pub(crate) fn is_idle(&self) -> bool {
-        !self.woken.load(SeqCst) && self.injector.is_empty()
+        !self.woken.load(SeqCst)
+            && self.injector.is_empty()
+            && self.waiters.lock().iter().all(|w| w.is_idle())
     }
 
     /// Stops accepting work and drops every queued reference (the runtime then cancels the
-    /// owned tasks).
+    /// owned tasks). A core held by a thread inside `block_on` is dropped by that thread.
     pub(crate) fn shutdown(&self) {
         self.is_shutdown.store(true, SeqCst);
         let core = self.core.lock().take();
         drop(core);
         while pop_injector(&self.injector).is_some() {}
+        // Waiters will never get the core: let them re-poll their futures, which end as the
+        // drivers shut down.
+        self.wake_waiters();
+    }
+
+    /// Takes the core if no thread holds it.
+    fn take_core(&self) -> Option<Core> {
+        self.core.lock().take()
+    }
+
+    /// Hands the core back when `block_on` returns, or drops it when the runtime was shut
+    /// down meanwhile, and wakes the threads waiting for it.
+    fn put_core(&self, core: Core) {
+        let mut slot = self.core.lock();
+        // Checked under the lock: `shutdown` sets the flag before it takes the slot, so
+        // either it sees the core here, or this sees the flag.
+        let dropped = if self.is_shutdown.load(SeqCst) {
+            Some(core)
+        } else {
+            *slot = Some(core);
+            None
+        };
+        drop(slot);
+        drop(dropped);
+        self.wake_waiters();
+    }
+
+    fn wake_waiters(&self) {
+        let waiters: Vec<Arc<ThreadWaker>> = self.waiters.lock().clone();
+        for waiter in &waiters {
+            ArcWake::wake_by_ref(waiter);
+        }
     }
 }
 
@@ -134,9 +187,27 @@ struct CoreGuard<'a> {
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         if let Some(scheduler::Core::CurrentThread(core)) = context::set_core(None) {
-            *self.ct.core.lock() = Some(core);
-            self.ct.core_free.notify_one();
+            self.ct.put_core(core);
         }
+    }
+}
+
+/// Takes a waiting `block_on` thread off the list when it stops waiting.
+struct WaiterGuard<'a> {
+    ct: &'a Shared,
+    waker: &'a Arc<ThreadWaker>,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        let removed = {
+            let mut waiters = self.ct.waiters.lock();
+            waiters
+                .iter()
+                .position(|w| Arc::ptr_eq(w, self.waker))
+                .map(|pos| waiters.swap_remove(pos))
+        };
+        drop(removed);
     }
 }
 
@@ -147,35 +218,52 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
     })
 }
 
-/// Runs `future` to completion on this thread, running the runtime's tasks meanwhile.
+/// Runs `future` to completion on this thread, running the runtime's tasks meanwhile — or,
+/// while another thread does that, polling only `future` until the core is free.
+#[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter_runtime(handle);
+    let ct = handle.shared.current_thread();
+    let mut future = pin!(future);
+    let core = match ct.take_core() {
+        Some(core) => core,
+        None if ct.is_shutdown.load(Acquire) => panic!("{}", context::SHUT_DOWN_BLOCK_ON),
+        None => match wait_for_core(handle, ct, future.as_mut()) {
+            Until::Ready(output) => return output,
+            Until::Stopped(core) => core,
+        },
+    };
+    run(handle, core, future)
+}
+
+/// Polls `future` on this thread while another one holds the core, until it finishes or the
+/// core is handed back.
+fn wait_for_core<F: Future>(
+    handle: &Handle,
+    ct: &Shared,
+    future: Pin<&mut F>,
+) -> Until<F::Output, Core> {
+    let waker = block_on::thread_waker();
+    // Listed before looking for the core again: `put_core` wakes whoever is listed.
+    ct.waiters.lock().push(waker.clone());
+    let _listed = WaiterGuard { ct, waker: &waker };
+    block_on::poll_until(handle, &waker, future, || ct.take_core())
+}
+
+/// The core holder's loop (see the module docs for the order).
+fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Output {
     let shared = &handle.shared;
     let ct = shared.current_thread();
-
-    let core = {
-        let mut slot = ct.core.lock();
-        loop {
-            if let Some(core) = slot.take() {
-                break core;
-            }
-            if ct.is_shutdown.load(Acquire) {
-                panic!("{}", context::SHUT_DOWN_BLOCK_ON);
-            }
-            // Another thread is inside block_on: wait for it to hand the core back.
-            ct.core_free.wait(&mut slot);
-        }
-    };
-    context::set_core(Some(scheduler::Core::CurrentThread(core)));
+    let prev = context::set_core(Some(scheduler::Core::CurrentThread(core)));
+    debug_assert!(prev.is_none(), "enter_runtime refuses a second core");
     let _guard = CoreGuard { ct };
 
-    let mut future = pin!(future);
     let waker = waker_ref(shared);
     let mut cx = Context::from_waker(&waker);
     ct.woken.store(true, Release);
-    // Polls of the `block_on` future and of tasks since the driver was last looked at. Both
-    // count: a future that keeps waking itself (a `yield_now` loop waiting for a flag) never
-    // lets this thread run out of work, yet the timer that sets the flag must still fire.
+    // Polls (of tasks and of the `block_on` future) since the driver was last looked at.
+    // Both count: a future that keeps waking itself never lets this thread run out of work,
+    // yet the timer it waits for must still fire.
     let mut since_driver = 0;
 
     loop {
@@ -186,26 +274,29 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
             }
         }
         let mut ran = 0;
+        let mut ran_out = false;
         while ran < EVENT_INTERVAL {
             let Some(task) = with_core(|core| core.next_task(ct)) else {
+                ran_out = true;
                 break;
             };
             task.run();
             ran += 1;
-            if ct.woken.load(Acquire) {
-                break;
-            }
         }
         since_driver += ran;
         if since_driver >= EVENT_INTERVAL {
             since_driver = 0;
-            // Busy: look at I/O and timers without blocking.
-            if let Some(mut driver) = shared.driver.try_lock() {
-                driver.poll(&shared.driver_handle);
-            }
-        } else if ran == 0 && !ct.woken.load(Acquire) {
+            poll_driver(shared);
+        } else if ran_out && !ct.woken.load(Acquire) {
             since_driver = 0;
             ct.parker.park(&shared.driver, &shared.driver_handle);
         }
+    }
+}
+
+/// Looks at I/O and timers without blocking.
+fn poll_driver(shared: &crate::runtime::Shared) {
+    if let Some(mut driver) = shared.driver.try_lock() {
+        driver.poll(&shared.driver_handle);
     }
 }
