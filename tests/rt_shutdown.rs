@@ -596,3 +596,204 @@ fn runtime_in_a_thread_local(scenario: &str) {
         "the pending task was dropped at thread exit"
     );
 }
+
+/// Records, when dropped, the thread it was dropped on.
+struct DroppedOn(Arc<Mutex<Vec<thread::ThreadId>>>);
+
+impl Drop for DroppedOn {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(thread::current().id());
+    }
+}
+
+/// What `Runtime`'s docs promise about where futures are dropped: dropped from a thread
+/// outside the runtime, every remaining future (idle, queued, never polled) is dropped on
+/// that thread before `drop` returns.
+#[test]
+fn futures_are_dropped_on_the_dropping_thread_before_drop_returns() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let dropped = Arc::new(Mutex::new(Vec::new()));
+            let wakers = Arc::new(Mutex::new(Vec::new()));
+            let polls = Arc::new(AtomicUsize::new(0));
+            let drops = DropCounter::new();
+            for _ in 0..10 {
+                let on = DroppedOn(dropped.clone());
+                drop(rt.spawn(async move {
+                    let _on = on;
+                    flywheel::task::yield_now().await;
+                    std::future::pending::<()>().await;
+                }));
+                drop(rt.spawn(Parked {
+                    slot: wakers.clone(),
+                    polls: polls.clone(),
+                    _guard: drops.guard(),
+                }));
+            }
+            rt.block_on(async {
+                while wakers.lock().unwrap().len() < 10 {
+                    flywheel::task::yield_now().await;
+                }
+            });
+            // Queued (on current-thread never polled), or idle if a worker got to them.
+            for _ in 0..10 {
+                let on = DroppedOn(dropped.clone());
+                drop(rt.spawn(async move {
+                    let _on = on;
+                    std::future::pending::<()>().await;
+                }));
+            }
+            let here = thread::current().id();
+            drop(rt);
+            let dropped = dropped.lock().unwrap();
+            assert_eq!(dropped.len(), 20, "{name}");
+            assert!(dropped.iter().all(|&t| t == here), "{name}: {dropped:?}");
+            assert_eq!(drops.count(), 10, "{name}");
+        });
+    }
+}
+
+/// Dropped from inside one of its own tasks, a runtime drops the other tasks' futures on
+/// that thread before `drop` returns, and the dropping task's own future when its poll
+/// returns, on the thread that polled it.
+#[test]
+fn a_runtime_dropped_in_its_own_task_drops_that_task_after_its_poll() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let slot = Arc::new(Mutex::new(Some(make())));
+            let handle = slot.lock().unwrap().as_ref().unwrap().handle().clone();
+            let others = Arc::new(Mutex::new(Vec::new()));
+            for _ in 0..5 {
+                let on = DroppedOn(others.clone());
+                drop(handle.spawn(async move {
+                    let _on = on;
+                    std::future::pending::<()>().await;
+                }));
+            }
+            let own = Arc::new(Mutex::new(Vec::new()));
+            let on = DroppedOn(own.clone());
+            let (seen_tx, seen_rx) = mpsc::channel();
+            let s = slot.clone();
+            let (others2, own2) = (others.clone(), own.clone());
+            let dropper = handle.spawn(async move {
+                let _on = on;
+                // The other tasks run first, so they are idle when the runtime goes.
+                for _ in 0..3 {
+                    flywheel::task::yield_now().await;
+                }
+                let rt = s.lock().unwrap().take();
+                drop(rt);
+                let here = thread::current().id();
+                let others: Vec<_> = others2.lock().unwrap().clone();
+                let own_now = own2.lock().unwrap().len();
+                seen_tx.send((here, others, own_now)).unwrap();
+                flywheel::task::yield_now().await;
+            });
+            let result = if name == "current_thread" {
+                handle.block_on(dropper)
+            } else {
+                futures::executor::block_on(dropper)
+            };
+            assert!(result.unwrap_err().is_cancelled(), "{name}");
+            let (dropping_thread, others, own_at_drop) = seen_rx.recv().unwrap();
+            assert_eq!(
+                others.len(),
+                5,
+                "{name}: others dropped before drop returned"
+            );
+            assert!(others.iter().all(|&t| t == dropping_thread), "{name}");
+            assert_eq!(own_at_drop, 0, "{name}: own future dropped during its poll");
+            assert_eq!(*own.lock().unwrap(), [dropping_thread], "{name}");
+        });
+    }
+}
+
+/// A task that a current-thread runtime's other `block_on` thread is polling when the
+/// runtime is dropped is dropped by that thread when the poll returns; the rest on the
+/// dropping thread before `drop` returns.
+#[test]
+fn a_task_in_its_poll_at_drop_is_dropped_by_the_polling_thread() {
+    watchdog(|| {
+        let rt = current_thread();
+        let handle = rt.handle().clone();
+        let polling = Arc::new(Mutex::new(Vec::new()));
+        let idle = Arc::new(Mutex::new(Vec::new()));
+        let on = DroppedOn(idle.clone());
+        drop(rt.spawn(async move {
+            let _on = on;
+            std::future::pending::<()>().await;
+        }));
+        let (in_poll_tx, in_poll_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let on = DroppedOn(polling.clone());
+        let stuck = rt.spawn(async move {
+            let _on = on;
+            in_poll_tx.send(thread::current().id()).unwrap();
+            release_rx.recv().unwrap();
+            std::future::pending::<()>().await;
+        });
+        let (done_tx, done_rx) = futures_channel::oneshot::channel::<()>();
+        let other = thread::spawn(move || {
+            handle.block_on(async move {
+                let _ = done_rx.await;
+            })
+        });
+        let poller = in_poll_rx.recv().unwrap();
+        let start = Instant::now();
+        drop(rt);
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(*idle.lock().unwrap(), [thread::current().id()]);
+        assert!(
+            polling.lock().unwrap().is_empty(),
+            "dropped during its poll"
+        );
+        release_tx.send(()).unwrap();
+        assert!(futures::executor::block_on(stuck)
+            .unwrap_err()
+            .is_cancelled());
+        assert_eq!(*polling.lock().unwrap(), [poller]);
+        drop(done_tx);
+        other.join().unwrap();
+    });
+}
+
+/// After `shutdown_timeout` gave up on a worker stuck in a poll, that task's future is
+/// dropped by the worker, when the poll returns; the idle ones on the calling thread.
+#[test]
+fn shutdown_timeout_leaves_a_stuck_task_to_its_worker() {
+    watchdog(|| {
+        let rt = multi_thread();
+        let idle = Arc::new(Mutex::new(Vec::new()));
+        let on = DroppedOn(idle.clone());
+        let (idle_tx, idle_rx) = mpsc::channel();
+        drop(rt.spawn(async move {
+            let _on = on;
+            idle_tx.send(()).unwrap();
+            std::future::pending::<()>().await;
+        }));
+        idle_rx.recv().unwrap();
+        let stuck_on = Arc::new(Mutex::new(Vec::new()));
+        let on = DroppedOn(stuck_on.clone());
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let stuck = rt.spawn(async move {
+            let _on = on;
+            started_tx.send(thread::current().id()).unwrap();
+            release_rx.recv().unwrap();
+            std::future::pending::<()>().await;
+        });
+        let worker = started_rx.recv().unwrap();
+        rt.shutdown_timeout(Duration::from_millis(50));
+        assert_eq!(*idle.lock().unwrap(), [thread::current().id()]);
+        assert!(
+            stuck_on.lock().unwrap().is_empty(),
+            "dropped during its poll"
+        );
+        release_tx.send(()).unwrap();
+        assert!(futures::executor::block_on(stuck)
+            .unwrap_err()
+            .is_cancelled());
+        assert_eq!(*stuck_on.lock().unwrap(), [worker]);
+    });
+}

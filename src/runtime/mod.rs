@@ -66,9 +66,25 @@ impl ArcWake for Shared {
 /// Most programs call [`flywheel::run`](crate::run) and never see this type; build one with
 /// [`Runtime::new`] or a [`Builder`] to choose the flavour and the thread counts.
 ///
-/// Dropping a `Runtime` cancels every task that has not finished (each future is dropped
-/// exactly once, on the dropping thread), joins the worker threads and waits for running
-/// blocking jobs; [`Runtime::shutdown_timeout`] bounds that wait.
+/// # Shutdown
+///
+/// Dropping a `Runtime` shuts it down: new tasks are refused (cancelled at once), every task
+/// that has not finished is cancelled, the worker threads are joined and running blocking
+/// jobs are waited for ([`Runtime::shutdown_timeout`] bounds that wait). Each cancelled
+/// task's future is dropped exactly once:
+///
+/// - a task that is idle or queued (never polled included) is dropped on the thread that
+///   drops the runtime, before `drop` returns;
+/// - a task that some thread is polling at that moment is dropped by that thread, as soon
+///   as the poll returns. This happens only when the runtime cannot wait for the poll: it
+///   is dropped from inside one of its own tasks (that task, and on a multi-thread runtime
+///   the tasks other workers are polling meanwhile), `shutdown_timeout` gave up on a worker
+///   stuck in a poll, or, on a current-thread runtime, another thread inside
+///   [`Handle::block_on`] is running a task.
+///
+/// A blocking job that has not started is cancelled like a task; one that is running is
+/// never interrupted and finishes on its own thread. Wakers, `JoinHandle`s and `Handle`s
+/// that outlive the runtime stay harmless: the handles report the tasks as cancelled.
 ///
 /// # Examples
 ///
@@ -184,10 +200,11 @@ impl Runtime {
 
     /// Shuts the runtime down, waiting at most `timeout` for worker and blocking threads.
     ///
-    /// Every unfinished task is cancelled (its future dropped). Threads still busy after
-    /// `timeout` (a task or blocking job that does not return) are left to finish on their
-    /// own instead of blocking the caller. A `timeout` too long to add to the current time
-    /// (`Duration::MAX`) waits like `drop`.
+    /// Every unfinished task is cancelled (its future dropped, as for `drop`: see
+    /// [Shutdown](Runtime#shutdown)). Threads still busy after `timeout` (a task or blocking
+    /// job that does not return) are left to finish on their own instead of blocking the
+    /// caller; a task stuck in a poll is then dropped by its worker when the poll returns.
+    /// A `timeout` too long to add to the current time (`Duration::MAX`) waits like `drop`.
     ///
     /// # Examples
     ///
