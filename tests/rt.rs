@@ -478,3 +478,32 @@ fn current_thread_second_block_on_takes_over_the_scheduler() {
         );
     });
 }
+
+/// The `block_on` future runs under the cooperative budget on both flavours: looping on an
+/// always-ready source (a sleep that has fired), it is made to return `Pending` every so
+/// many operations, as a task would be, instead of running the whole loop in one poll.
+#[test]
+fn block_on_futures_run_under_the_cooperative_budget() {
+    use std::sync::atomic::AtomicUsize;
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let polls = Arc::new(AtomicUsize::new(0));
+            let counted = polls.clone();
+            let mut body = Box::pin(async {
+                let mut fired = std::pin::pin!(flywheel::time::sleep(Duration::from_millis(1)));
+                fired.as_mut().await;
+                for _ in 0..1000 {
+                    fired.as_mut().await;
+                }
+            });
+            rt.block_on(std::future::poll_fn(move |cx| {
+                counted.fetch_add(1, SeqCst);
+                std::future::Future::poll(body.as_mut(), cx)
+            }));
+            // One poll that waits for the sleep, then at least one per budget's worth.
+            let polls = polls.load(SeqCst);
+            assert!(polls > 1000 / 128, "{name}: {polls} polls");
+        });
+    }
+}

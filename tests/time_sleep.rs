@@ -190,6 +190,11 @@ fn dropped_sleeps_never_wake_anyone() {
                 let kept_waker = Waker::from(kept.clone());
                 let mut kept_sleeps = Vec::new();
                 for i in 0..100u64 {
+                    // Each poll spends cooperative budget (block_on's future has one too):
+                    // refill it now and then, or the poll told to yield would wake its waker.
+                    if i % 32 == 0 {
+                        flywheel::task::yield_now().await;
+                    }
                     let mut a = sleep(Duration::from_millis(1 + i % 10));
                     let mut b = sleep(Duration::from_millis(1 + i % 10));
                     let mut cx = Context::from_waker(&dropped_waker);

@@ -4,7 +4,8 @@
 //!
 //! Such a thread polls its future when it is woken and sleeps otherwise. Its waker is a
 //! `ThreadWaker`: a flag plus `Thread::unpark`, one per thread (a thread is inside at most
-//! one `block_on`).
+//! one `block_on`). The future is polled under the cooperative budget, as tasks are, so a
+//! future that loops on an always-ready source returns `Pending` now and then.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +17,7 @@ use std::thread::{self, Thread};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::runtime::{park, Handle};
+use crate::runtime::{coop, park, Handle};
 
 /// Rounds of `park::spin` a `block_on` thread does before it sleeps.
 const BLOCK_ON_SPIN_ROUNDS: u32 = 64;
@@ -113,7 +114,7 @@ pub(crate) fn poll_until<F: Future + ?Sized, S>(
             return Until::Stopped(s);
         }
         if thread_waker.take_woken() {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return Until::Ready(output);
             }
         } else {

@@ -7,13 +7,17 @@
 //! (so the two futures may wait on each other), and takes the core when it is handed back.
 //!
 //! Where the core's thread looks for work, in order:
-//! 1. its `block_on` future, when woken;
-//! 2. every `GLOBAL_QUEUE_INTERVAL` ticks, the injector first;
-//! 3. the run queue, then the injector;
-//! 4. parking in the driver.
+//! 1. its `block_on` future, when woken (under the cooperative budget, like a task);
+//! 2. every `GLOBAL_QUEUE_INTERVAL` ticks, a batch from the injector first;
+//! 3. the run queue, then a batch from the injector;
+//! 4. tasks that yielded: they wait in `deferred` until the run queue and the injector are
+//!    empty (and the driver was polled, unless it was less than `DEFERRED_DRIVER_TICKS`
+//!    ago), so a task that keeps yielding can delay neither remote spawns, nor timers, nor
+//!    I/O for more than a round of the other tasks;
+//! 5. parking in the driver.
 //!
 //! Every `EVENT_INTERVAL` ticks (task polls and `block_on` polls) it also polls the driver
-//! without blocking.
+//! without blocking and releases the deferred tasks.
 //!
 //! Shutdown: the core is dropped — at once when it is free, otherwise by the thread holding
 //! it when its `block_on` returns — never put back, so no task reference outlives the
@@ -33,15 +37,22 @@ use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::park::{Parker, Unparker};
-use crate::runtime::scheduler;
 use crate::runtime::scheduler::queue::pop_injector;
-use crate::runtime::{context, Handle};
+use crate::runtime::scheduler::{self, Kind};
+use crate::runtime::{context, coop, Handle};
 use crate::task::cell::Task;
 
 /// Ticks between checks of the injector before the run queue.
 const GLOBAL_QUEUE_INTERVAL: u32 = 31;
 /// Ticks between two non-blocking polls of the driver by a busy thread.
 const EVENT_INTERVAL: u32 = 61;
+/// Most tasks moved from the injector to the run queue at once.
+const INJECTOR_BATCH: usize = 64;
+/// With only yielded tasks left, the driver is polled before they run again unless it was
+/// polled fewer ticks ago than this: one task yielding in a loop then pays an `epoll_wait`
+/// every few yields rather than on every one, and a timer or socket still waits at most
+/// this many polls for a look.
+const DEFERRED_DRIVER_TICKS: u32 = 16;
 
 /// Shared state of the current-thread scheduler.
 pub(crate) struct Shared {
@@ -61,6 +72,8 @@ pub(crate) struct Shared {
 pub(crate) struct Core {
     runtime: usize,
     queue: VecDeque<Task>,
+    /// Tasks that yielded (or were woken during their own poll), waiting for their turn.
+    deferred: Vec<Task>,
     tick: u32,
 }
 
@@ -83,6 +96,7 @@ impl Shared {
         *self.core.lock() = Some(Core {
             runtime: runtime as usize,
             queue: VecDeque::new(),
+            deferred: Vec::new(),
             tick: 0,
         });
     }
@@ -161,21 +175,41 @@ impl Core {
     }
 
     /// Queues a task on the `block_on` thread. Always succeeds (returns `None`).
-    pub(crate) fn schedule_local(&mut self, task: Task) -> Option<Task> {
-        self.queue.push_back(task);
+    pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
+        match kind {
+            Kind::Yield => self.deferred.push(task),
+            Kind::Spawn | Kind::Wake => self.queue.push_back(task),
+        }
         None
     }
 
     fn next_task(&mut self, ct: &Shared) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(task) = pop_injector(&ct.injector) {
+            if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
             }
         }
         self.queue
             .pop_front()
-            .or_else(|| pop_injector(&ct.injector))
+            .or_else(|| self.take_injector_batch(ct))
+    }
+
+    /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
+    fn take_injector_batch(&mut self, ct: &Shared) -> Option<Task> {
+        let first = pop_injector(&ct.injector)?;
+        for _ in 1..INJECTOR_BATCH {
+            match pop_injector(&ct.injector) {
+                Some(task) => self.queue.push_back(task),
+                None => break,
+            }
+        }
+        Some(first)
+    }
+
+    /// Moves the yielded tasks to the run queue, behind what is there.
+    fn release_deferred(&mut self) {
+        self.queue.extend(self.deferred.drain(..));
     }
 }
 
@@ -269,7 +303,7 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
     loop {
         if ct.woken.swap(false, AcqRel) {
             since_driver += 1;
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return output;
             }
         }
@@ -287,9 +321,18 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
         if since_driver >= EVENT_INTERVAL {
             since_driver = 0;
             poll_driver(shared);
-        } else if ran_out && !ct.woken.load(Acquire) {
-            since_driver = 0;
-            ct.parker.park(&shared.driver, &shared.driver_handle);
+            with_core(Core::release_deferred);
+        } else if ran_out {
+            if with_core(|core| !core.deferred.is_empty()) {
+                if since_driver >= DEFERRED_DRIVER_TICKS {
+                    since_driver = 0;
+                    poll_driver(shared);
+                }
+                with_core(Core::release_deferred);
+            } else if !ct.woken.load(Acquire) {
+                since_driver = 0;
+                ct.parker.park(&shared.driver, &shared.driver_handle);
+            }
         }
     }
 }

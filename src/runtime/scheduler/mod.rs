@@ -50,7 +50,7 @@ pub(crate) fn schedule(task: Task, kind: Kind) {
     let runtime = Arc::as_ptr(&handle.shared);
     let task = context::with_core(move |core| match core {
         Some(Core::MultiThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
-        Some(Core::CurrentThread(core)) if core.runs(runtime) => core.schedule_local(task),
+        Some(Core::CurrentThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
         _ => Some(task),
     });
     if let Some(task) = task {
