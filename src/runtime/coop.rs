@@ -1,8 +1,9 @@
 //! Cooperative budget: a task that keeps finding its resources ready yields after a bounded
 //! number of operations, so one hot connection cannot starve the other tasks.
 //!
-//! The budget is per poll of a task: `budget` refills it, resources call `poll_proceed`
-//! before doing work. Outside a task (in `block_on`'s own future) it is unconstrained.
+//! The budget is per poll of a task or of a `block_on` future: `budget` refills it, resources
+//! call `poll_proceed` before doing work. Anywhere else (a future polled by another
+//! executor, a destructor) it is unconstrained.
 
 use std::task::{Context, Poll};
 
@@ -10,10 +11,10 @@ use crate::runtime::context;
 
 /// Operations a task may complete in one poll before it is made to yield (tokio uses 128).
 pub(crate) const BUDGET: u16 = 128;
-/// Marks "no budget applies" (outside task polls).
+/// Marks "no budget applies" (outside task and `block_on` polls).
 pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
 
-/// Runs one poll of a task with a full budget.
+/// Runs one poll of a task (or of a `block_on` future) with a full budget.
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     context::set_budget(BUDGET);
     // Restored on unwind too: the task cell catches a panicking poll, and the thread then
