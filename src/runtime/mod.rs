@@ -297,8 +297,12 @@ pub fn run<F: Future>(future: F) -> F::Output {
     if context::in_runtime() {
         panic!("{}", context::NESTED_BLOCK_ON);
     }
-    let rt =
-        Runtime::new().unwrap_or_else(|e| panic!("flywheel::run: cannot start a runtime: {e}"));
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would point here, not at
+    // the caller.
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("flywheel::run: cannot start a runtime: {e}"),
+    };
     rt.block_on(future)
 }
 
