@@ -1,11 +1,82 @@
-//! The atomics the task state word uses: std's normally, loom's when the crate's own unit
-//! tests are built with `--cfg flywheel_loom`, so the state machine can be model-checked
-//! (see `task/loom_state.rs` for the command). Only test builds use loom (it is a
-//! dev-dependency): a plain build, the doctests and the integration tests keep std's atomics
-//! even under that cfg.
+//! The synchronisation primitives that loom models check: std's atomics and `Arc`, and
+//! parking_lot's locks, normally; loom's when the crate's own unit tests are built with
+//! `--cfg flywheel_loom`, so the state machines built on them can be model-checked (see
+//! `task/loom_state.rs` and `runtime/scheduler/loom_idle.rs` for the commands). Only test
+//! builds use loom (it is a dev-dependency): a plain build, the doctests and the integration
+//! tests keep std's and parking_lot's types even under that cfg.
+//!
+//! The locks keep parking_lot's API (`lock()` returns the guard, `Condvar::wait` takes
+//! `&mut guard`) under loom too, so the code using them reads the same in both builds.
 
 #[cfg(not(all(test, flywheel_loom)))]
 pub(crate) use std::sync::atomic;
 
 #[cfg(all(test, flywheel_loom))]
 pub(crate) use loom::sync::atomic;
+
+#[cfg(not(all(test, flywheel_loom)))]
+pub(crate) use parking_lot::{Condvar, Mutex};
+#[cfg(not(all(test, flywheel_loom)))]
+pub(crate) use std::sync::Arc;
+
+#[cfg(all(test, flywheel_loom))]
+pub(crate) use loom::sync::Arc;
+#[cfg(all(test, flywheel_loom))]
+pub(crate) use loom_lock::{Condvar, Mutex};
+
+/// loom's lock and condvar behind parking_lot's API.
+#[cfg(all(test, flywheel_loom))]
+mod loom_lock {
+    use std::ops::{Deref, DerefMut};
+
+    /// A loom mutex that hands out its guard directly, like parking_lot's.
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    /// Its guard; `None` only inside `Condvar::wait`.
+    pub(crate) struct MutexGuard<'a, T>(Option<loom::sync::MutexGuard<'a, T>>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Mutex<T> {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().expect("loom mutex poisoned")))
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            self.0.as_ref().expect("guard present outside wait")
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().expect("guard present outside wait")
+        }
+    }
+
+    /// A loom condvar waited on through `&mut guard`, like parking_lot's.
+    pub(crate) struct Condvar(loom::sync::Condvar);
+
+    impl Condvar {
+        pub(crate) fn new() -> Condvar {
+            Condvar(loom::sync::Condvar::new())
+        }
+
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().expect("guard present outside wait");
+            guard.0 = Some(self.0.wait(inner).expect("loom mutex poisoned"));
+        }
+
+        pub(crate) fn notify_one(&self) {
+            self.0.notify_one();
+        }
+
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}

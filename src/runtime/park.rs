@@ -4,14 +4,23 @@
 //! timers wake it); any other idle thread sleeps on its own condvar. `Unparker::unpark`
 //! knows which of the two the thread is doing and interrupts the right one, and does nothing
 //! costly when the thread is not asleep (a notification is kept for the next `park`).
+//!
+//! The protocol on `state` (every change a SeqCst read-modify-write, so that whoever changes
+//! it sees what every earlier unparker did before unparking):
+//! - `unpark` swaps in `NOTIFIED` and then wakes whatever the old value says is asleep;
+//! - `park` consumes a `NOTIFIED` and returns at once, or moves `EMPTY` to a `PARKED_*` value
+//!   (for the condvar, while holding the mutex that `unpark` takes before notifying, so the
+//!   notification cannot fall between the check and the wait) and sleeps until `NOTIFIED`.
+//!
+//! The driver is reached through `ParkDriver` / `UnparkDriver` so that the loom model
+//! (`scheduler/loom_idle.rs`) runs this code with a stand-in driver.
 
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::SeqCst;
-use std::sync::Arc;
-
-use parking_lot::{Condvar, Mutex};
+use std::ops::DerefMut;
 
 use crate::runtime::driver;
+use crate::sync::atomic::AtomicUsize;
+use crate::sync::atomic::Ordering::SeqCst;
+use crate::sync::{Arc, Condvar, Mutex};
 
 /// Not parked, no notification pending.
 const EMPTY: usize = 0;
@@ -79,12 +88,25 @@ impl Parker {
 
     /// Blocks until `unpark` (or, in the driver, an event or a due timer). Takes the driver
     /// when no other thread holds it.
-    pub(crate) fn park(&self, driver: &Mutex<driver::Driver>, handle: &driver::Handle) {
+    pub(crate) fn park(
+        &self,
+        driver: &parking_lot::Mutex<driver::Driver>,
+        handle: &driver::Handle,
+    ) {
+        self.park_with(|| driver.try_lock(), handle);
+    }
+
+    /// `park` with any driver: `try_driver` locks it if it is free.
+    pub(crate) fn park_with<G, D>(&self, try_driver: impl FnOnce() -> Option<G>, handle: &D::Handle)
+    where
+        G: DerefMut<Target = D>,
+        D: ParkDriver,
+    {
         if self.take_notification() {
             return;
         }
-        match driver.try_lock() {
-            Some(mut driver) => self.park_driver(&mut driver, handle),
+        match try_driver() {
+            Some(mut driver) => self.park_driver(&mut *driver, handle),
             None => self.park_condvar(),
         }
     }
@@ -96,7 +118,7 @@ impl Parker {
             .is_ok()
     }
 
-    fn park_driver(&self, driver: &mut driver::Driver, handle: &driver::Handle) {
+    fn park_driver<D: ParkDriver>(&self, driver: &mut D, handle: &D::Handle) {
         match self
             .inner
             .state
@@ -104,14 +126,23 @@ impl Parker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                self.inner.state.store(EMPTY, SeqCst);
+                self.consume_notification();
                 return;
             }
             Err(actual) => unreachable!("park state {actual} while parking"),
         }
-        driver.park(handle, None);
+        driver.park_idle(handle);
         // Either an unpark (NOTIFIED) or an event/timeout (still PARKED_DRIVER).
-        self.inner.state.store(EMPTY, SeqCst);
+        self.consume_notification();
+    }
+
+    /// Back to `EMPTY` after a wake-up, with a read-modify-write: it reads the last unpark's
+    /// `NOTIFIED`, so whatever that unparker did before unparking is visible to this thread.
+    /// A plain store would read nothing: with two unparks racing a wake-up, the second one's
+    /// notification would be overwritten and its data possibly unseen, and the caller could
+    /// go back to sleep for good (found by `loom_park_two_unparkers`).
+    fn consume_notification(&self) {
+        self.inner.state.swap(EMPTY, SeqCst);
     }
 
     fn park_condvar(&self) {
@@ -123,7 +154,7 @@ impl Parker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                self.inner.state.store(EMPTY, SeqCst);
+                self.consume_notification();
                 return;
             }
             Err(actual) => unreachable!("park state {actual} while parking"),
@@ -145,7 +176,7 @@ impl Parker {
 
 impl Unparker {
     /// Wakes the parked thread, or makes its next park return at once.
-    pub(crate) fn unpark(&self, handle: &driver::Handle) {
+    pub(crate) fn unpark(&self, driver: &impl UnparkDriver) {
         match self.inner.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {
@@ -153,7 +184,7 @@ impl Unparker {
                 drop(self.inner.mutex.lock());
                 self.inner.condvar.notify_one();
             }
-            PARKED_DRIVER => handle.unpark(),
+            PARKED_DRIVER => driver.unpark_driver(),
             actual => unreachable!("park state {actual}"),
         }
     }
@@ -162,5 +193,158 @@ impl Unparker {
     /// the one watching I/O).
     pub(crate) fn is_in_driver(&self) -> bool {
         self.inner.state.load(SeqCst) == PARKED_DRIVER
+    }
+}
+
+/// What a parked thread blocks in when it holds the driver.
+pub(crate) trait ParkDriver {
+    /// The shared half, through which `unpark` interrupts the blocked thread.
+    type Handle: UnparkDriver;
+    /// Blocks until an event, a due timer or `unpark_driver` (which is kept if it comes
+    /// first, so the next `park_idle` returns at once).
+    fn park_idle(&mut self, handle: &Self::Handle);
+}
+
+/// Interrupts the thread blocked in a `ParkDriver`.
+pub(crate) trait UnparkDriver {
+    fn unpark_driver(&self);
+}
+
+impl ParkDriver for driver::Driver {
+    type Handle = driver::Handle;
+    fn park_idle(&mut self, handle: &driver::Handle) {
+        self.park(handle, None);
+    }
+}
+
+impl UnparkDriver for driver::Handle {
+    fn unpark_driver(&self) {
+        self.unpark();
+    }
+}
+
+/// Loom models of the parker: park against unpark, on the condvar and in the driver, with the
+/// NOTIFIED state kept for a later park. A lost unpark shows up as a deadlock.
+///
+/// ```text
+/// LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg flywheel_loom" CARGO_TARGET_DIR=target/loom \
+///     cargo test --release --lib loom_park
+/// ```
+#[cfg(all(test, flywheel_loom))]
+pub(crate) mod loom_park {
+    use loom::thread;
+
+    use super::{ParkDriver, Parker, UnparkDriver};
+    use crate::sync::atomic::AtomicBool;
+    use crate::sync::atomic::Ordering::{Acquire, Release};
+    use crate::sync::{Arc, Condvar, Mutex};
+
+    /// A stand-in for the I/O driver: `park_idle` blocks until `unpark_driver`, which is kept
+    /// if it comes first (like mio's `Waker`). Stateless: the state is in the handle.
+    pub(crate) struct Driver;
+
+    /// The stand-in driver's shared half.
+    pub(crate) struct DriverHandle {
+        woken: Mutex<bool>,
+        condvar: Condvar,
+    }
+
+    impl DriverHandle {
+        pub(crate) fn new() -> DriverHandle {
+            DriverHandle {
+                woken: Mutex::new(false),
+                condvar: Condvar::new(),
+            }
+        }
+    }
+
+    impl ParkDriver for Driver {
+        type Handle = DriverHandle;
+        fn park_idle(&mut self, handle: &DriverHandle) {
+            let mut woken = handle.woken.lock();
+            while !*woken {
+                handle.condvar.wait(&mut woken);
+            }
+            *woken = false;
+        }
+    }
+
+    impl UnparkDriver for DriverHandle {
+        fn unpark_driver(&self) {
+            *self.woken.lock() = true;
+            self.condvar.notify_one();
+        }
+    }
+
+    /// Parks once, in the driver or on the condvar.
+    fn park(parker: &Parker, in_driver: bool, handle: &DriverHandle) {
+        let driver = in_driver.then(|| Box::new(Driver));
+        parker.park_with(|| driver, handle);
+    }
+
+    /// The parker's contract as its users rely on it: set a flag, unpark; the parked thread
+    /// loops on the flag and cannot sleep through the unpark. `first_in_driver` picks where
+    /// the first park sleeps; later ones alternate.
+    fn flag_then_unpark(first_in_driver: bool) {
+        loom::model(move || {
+            let (parker, unparker) = Parker::new();
+            let handle = Arc::new(DriverHandle::new());
+            let flag = Arc::new(AtomicBool::new(false));
+
+            let waker = {
+                let (handle, flag) = (handle.clone(), flag.clone());
+                thread::spawn(move || {
+                    flag.store(true, Release);
+                    unparker.unpark(&*handle);
+                })
+            };
+            let mut in_driver = first_in_driver;
+            while !flag.load(Acquire) {
+                park(&parker, in_driver, &handle);
+                in_driver = !in_driver;
+            }
+            waker.join().expect("waker");
+        });
+    }
+
+    #[test]
+    fn loom_park_condvar_then_unpark() {
+        flag_then_unpark(false);
+    }
+
+    #[test]
+    fn loom_park_driver_then_unpark() {
+        flag_then_unpark(true);
+    }
+
+    /// Two unparkers at once (a notifier and shutdown): the parker wakes, no state is left
+    /// inconsistent (the `unreachable!` arms would panic), and a NOTIFIED left over makes the
+    /// next park return at once instead of sleeping.
+    #[test]
+    fn loom_park_two_unparkers() {
+        loom::model(|| {
+            let (parker, unparker) = Parker::new();
+            let handle = Arc::new(DriverHandle::new());
+            let flags = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+
+            let wakers: Vec<_> = (0..2)
+                .map(|i| {
+                    let (handle, flags, unparker) =
+                        (handle.clone(), flags.clone(), unparker.clone());
+                    thread::spawn(move || {
+                        flags[i].store(true, Release);
+                        unparker.unpark(&*handle);
+                    })
+                })
+                .collect();
+            let mut in_driver = true;
+            while !(flags[0].load(Acquire) && flags[1].load(Acquire)) {
+                park(&parker, in_driver, &handle);
+                in_driver = !in_driver;
+            }
+            for waker in wakers {
+                waker.join().expect("waker");
+            }
+        });
     }
 }

@@ -22,13 +22,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use crossbeam_deque::{Injector, Stealer, Worker};
 use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::context;
-use crate::runtime::park::{self, Parker, Unparker};
-use crate::runtime::scheduler::idle::Idle;
-use crate::runtime::scheduler::queue::{pop_injector, steal_from, steal_injector};
+use crate::runtime::park::{self, Parker};
+use crate::runtime::scheduler::idle::{Idle, Parking};
+use crate::runtime::scheduler::queue::{
+    pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
+};
 use crate::runtime::scheduler::{self, Kind};
 use crate::runtime::{driver, Handle, ThreadWaker};
 use crate::task::cell::Task;
@@ -46,7 +47,6 @@ const LIFO_LIMIT: u8 = 3;
 pub(crate) struct Shared {
     injector: Injector<Task>,
     stealers: Box<[Stealer<Task>]>,
-    unparkers: Box<[Unparker]>,
     idle: Idle,
     is_shutdown: AtomicBool,
     /// Worker threads still running, and the condvar the shutdown waits on.
@@ -78,23 +78,20 @@ pub(crate) struct Launch {
 
 impl Shared {
     pub(crate) fn new(num_workers: usize) -> (Shared, Launch) {
+        let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
-        let mut unparkers = Vec::with_capacity(num_workers);
-        for _ in 0..num_workers {
+        for parker in parkers {
             // FIFO: a yielded task or one bumped from the LIFO slot goes behind the tasks
             // already queued. (A LIFO deque would pop it straight back and starve them.)
             let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
-            let (parker, unparker) = Parker::new();
-            unparkers.push(unparker);
             workers.push((queue, parker));
         }
         let shared = Shared {
             injector: Injector::new(),
             stealers: stealers.into_boxed_slice(),
-            unparkers: unparkers.into_boxed_slice(),
-            idle: Idle::new(num_workers),
+            idle,
             is_shutdown: AtomicBool::new(false),
             alive: Mutex::new(0),
             exited: Condvar::new(),
@@ -117,13 +114,7 @@ impl Shared {
 
     /// Wakes one parked worker if the idle accounting says one should wake.
     fn notify_parked(&self, driver: &driver::Handle) {
-        // Leave the worker that blocks in the driver there: it watches I/O and timers.
-        if let Some(worker) = self
-            .idle
-            .worker_to_notify(|w| !self.unparkers[w].is_in_driver())
-        {
-            self.unparkers[worker].unpark(driver);
-        }
+        self.idle.notify_one(driver);
     }
 
     fn has_queued_work(&self) -> bool {
@@ -134,9 +125,7 @@ impl Shared {
     /// Returns `false` when some worker is still running at the deadline (a task blocks it).
     pub(crate) fn shutdown(&self, driver: &driver::Handle, deadline: Option<Instant>) -> bool {
         self.is_shutdown.store(true, SeqCst);
-        for unparker in self.unparkers.iter() {
-            unparker.unpark(driver);
-        }
+        self.idle.unpark_all(driver);
         let mut alive = self.alive.lock();
         while *alive > 0 {
             match deadline {
@@ -333,39 +322,46 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
 
 fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| std::mem::take(&mut core.searching));
-    if mt.idle.transition_worker_to_parked(index, searching) && mt.has_queued_work() {
-        mt.notify_parked(&handle.shared.driver_handle);
+    let site = Site { mt, handle };
+    let searching = mt.idle.park(index, searching, parker, &site);
+    with_core(|core| core.searching = searching);
+}
+
+/// A worker of this runtime, as `Idle::park` sees it.
+struct Site<'a> {
+    mt: &'a Shared,
+    handle: &'a Handle,
+}
+
+impl Parking for Site<'_> {
+    type Driver = driver::Handle;
+
+    fn driver(&self) -> &driver::Handle {
+        &self.handle.shared.driver_handle
     }
-    if mt.idle.all_parked() {
+
+    fn sleep(&self, parker: &Parker) {
+        parker.park(
+            &self.handle.shared.driver,
+            &self.handle.shared.driver_handle,
+        );
+    }
+
+    fn has_queued_work(&self) -> bool {
+        self.mt.has_queued_work()
+    }
+
+    fn has_own_work(&self) -> bool {
+        with_core(|core| core.lifo.is_some() || !core.queue.is_empty())
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.mt.is_shutdown.load(Acquire)
+    }
+
+    fn all_parked(&self) {
         // A paused clock may auto-advance now; the worker in the driver re-checks.
-        handle.shared.driver_handle.notify_idle();
-    }
-    loop {
-        // Checked before sleeping too: shutdown's unpark may have landed while this worker
-        // was still running or searching.
-        if mt.is_shutdown.load(Acquire) {
-            return;
-        }
-        parker.park(&handle.shared.driver, &handle.shared.driver_handle);
-        if mt.is_shutdown.load(Acquire) {
-            return;
-        }
-        if !mt.idle.is_parked(index) {
-            // A notifier took us off the sleepers list and counted us as searching.
-            with_core(|core| core.searching = true);
-            return;
-        }
-        if with_core(|core| core.lifo.is_some() || !core.queue.is_empty()) {
-            // The driver woke tasks into our own queue.
-            if !mt.idle.unpark_worker_by_id(index) {
-                with_core(|core| core.searching = true);
-            }
-            // We leave the driver to run them, and one of them may not yield for a long
-            // time: wake a sleeper, which takes the driver over if it finds nothing to do,
-            // so sockets keep being served.
-            mt.notify_parked(&handle.shared.driver_handle);
-            return;
-        }
+        self.handle.shared.driver_handle.notify_idle();
     }
 }
 
@@ -422,53 +418,34 @@ impl Core {
         if let Some(task) = self.queue.pop() {
             return (Some(task), maintenance);
         }
-        (steal_injector(&mt.injector, &self.queue), maintenance)
+        (
+            steal_injector(&mt.injector, &self.queue, INJECTOR_BATCH),
+            maintenance,
+        )
     }
 
     /// Steals from the other workers, then the injector; gives up when too many workers
     /// search already.
     fn search(&mut self, mt: &Shared) -> Option<Task> {
-        if !self.searching {
-            self.searching = mt.idle.transition_worker_to_searching();
-            if !self.searching {
-                return None;
-            }
+        if !mt.idle.start_searching(&mut self.searching) {
+            return None;
         }
-        let n = mt.stealers.len();
         // xorshift: a cheap varying start so workers do not all rob the same victim.
         self.rand ^= self.rand << 13;
         self.rand ^= self.rand >> 17;
         self.rand ^= self.rand << 5;
-        let start = self.rand as usize % n;
-        let found = (0..n)
-            .map(|i| (start + i) % n)
-            .filter(|&victim| victim != self.index)
-            .find_map(|victim| steal_from(&mt.stealers[victim], &self.queue))
-            .or_else(|| steal_injector(&mt.injector, &self.queue));
+        let start = self.rand as usize % mt.stealers.len();
+        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
         if found.is_some() {
             self.stop_searching(mt);
         }
         found
     }
 
-    /// This worker found work: it no longer searches. The last searcher to stop wakes
-    /// another worker, since there may be more work to spread.
+    /// This worker found work: it no longer searches (and wakes another worker if it was the
+    /// last searcher, since there may be more work to spread).
     fn stop_searching(&mut self, mt: &Shared) {
-        if std::mem::take(&mut self.searching) && mt.idle.transition_worker_from_searching() {
-            mt.notify_parked(&self.handle.shared.driver_handle);
-        }
-    }
-}
-
-impl Drop for Core {
-    fn drop(&mut self) {
-        if self.searching {
-            let _ = self
-                .handle
-                .shared
-                .multi_thread()
-                .idle
-                .transition_worker_from_searching();
-        }
+        mt.idle
+            .stop_searching(&mut self.searching, &self.handle.shared.driver_handle);
     }
 }
