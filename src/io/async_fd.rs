@@ -131,6 +131,8 @@ impl<T: AsFd> Async<T> {
     /// Readiness is a hint: the read that follows may still return `WouldBlock`, and a
     /// wait that follows a successful read may return at once.
     ///
+    /// Any number of tasks may wait at once; an event wakes them all.
+    ///
     /// # Errors
     ///
     /// When the runtime the value was registered with has shut down.
@@ -155,15 +157,11 @@ impl<T: AsFd> Async<T> {
     /// .unwrap();
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            self.registration
-                .poll_ready(cx, Direction::Read)
-                .map_ok(|_| ())
-        })
-        .await
+        let mut waiter = self.registration.waiter(Direction::Read);
+        poll_fn(|cx| waiter.poll_ready(cx).map_ok(|_| ())).await
     }
 
-    /// Waits until the descriptor may be writable.
+    /// Waits until the descriptor may be writable. Any number of tasks may wait at once.
     ///
     /// # Errors
     ///
@@ -185,12 +183,8 @@ impl<T: AsFd> Async<T> {
     /// .unwrap();
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| {
-            self.registration
-                .poll_ready(cx, Direction::Write)
-                .map_ok(|_| ())
-        })
-        .await
+        let mut waiter = self.registration.waiter(Direction::Write);
+        poll_fn(|cx| waiter.poll_ready(cx).map_ok(|_| ())).await
     }
 }
 

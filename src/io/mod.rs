@@ -6,6 +6,8 @@ mod async_fd;
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
 pub(crate) mod registration;
+pub(crate) mod scheduled_io;
+mod waiter_list;
 
 #[cfg(unix)]
 pub use async_fd::Async;

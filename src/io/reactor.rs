@@ -13,12 +13,14 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::task::Waker;
+
 use mio::{Events, Interest, Poll};
 use parking_lot::Mutex;
 
 pub(crate) use mio::Token;
 
-use crate::io::registration::{
+use crate::io::scheduled_io::{
     self, ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED,
 };
 
@@ -41,6 +43,8 @@ pub(crate) struct Reactor {
     tick: u16,
     /// Sources that got an event this turn; reused so a turn does not allocate.
     ready: Vec<(Arc<ScheduledIo>, usize)>,
+    /// Wakers to wake at the end of this turn, once no lock is held; reused likewise.
+    wakers: Vec<Waker>,
 }
 
 /// The shared half.
@@ -146,6 +150,7 @@ impl Reactor {
                 events: Events::with_capacity(EVENTS_CAPACITY),
                 tick: 0,
                 ready: Vec::new(),
+                wakers: Vec::new(),
             },
             Handle {
                 waker,
@@ -178,8 +183,10 @@ impl Reactor {
             }
         }
         for (io, ready) in self.ready.drain(..) {
-            io.set_readiness(ready, self.tick);
+            io.set_readiness(ready, self.tick, &mut self.wakers);
         }
+        // Panic-contained: a waker that panics loses neither this turn nor the others.
+        scheduled_io::wake_all(&mut self.wakers);
     }
 }
 
@@ -195,7 +202,7 @@ impl Handle {
         &self,
         source: &mut impl mio::event::Source,
     ) -> io::Result<(Token, Arc<ScheduledIo>)> {
-        let io = registration::new_scheduled_io();
+        let io = Arc::new(ScheduledIo::new());
         let token = self.slab.lock().insert(io.clone())?;
         if let Err(e) =
             self.registry
@@ -220,17 +227,17 @@ impl Handle {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(flywheel_loom)))]
 mod tests {
     use super::*;
 
     #[test]
     fn stale_token_misses_reused_slot() {
         let mut slab = Slab::default();
-        let first = slab.insert(Arc::default()).unwrap();
+        let first = slab.insert(Arc::new(ScheduledIo::new())).unwrap();
         assert!(slab.get(first).is_some());
         assert!(slab.remove(first).is_some());
-        let second = slab.insert(Arc::default()).unwrap();
+        let second = slab.insert(Arc::new(ScheduledIo::new())).unwrap();
         assert_eq!(split_token(first).0, split_token(second).0, "slot reused");
         assert_ne!(first, second);
         assert!(slab.get(first).is_none());
