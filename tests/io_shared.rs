@@ -2,7 +2,8 @@
 //! something still waits on one of their sockets.
 //!
 //! Every test here failed (hung into the watchdog, or lost a worker) before the reactor kept
-//! a list of waiters per direction and woke them with panics contained.
+//! a list of waiters per direction, woke them with panics contained, and failed every wait
+//! once its runtime had shut down.
 #![cfg(unix)]
 
 mod common;
@@ -11,12 +12,13 @@ use std::future::Future;
 use std::io::{self, Read, Write};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use flywheel::io::Async;
-use flywheel::net::{TcpListener, UdpSocket, UnixListener};
+use flywheel::net::{TcpListener, TcpStream, UdpSocket, UnixListener};
 use flywheel::task::JoinHandle;
 use flywheel::Runtime;
 use futures::task::ArcWake;
@@ -402,5 +404,114 @@ fn a_panicking_readiness_waker_does_not_stop_the_runtime() {
             });
             assert_eq!(panicking.wakes.load(Ordering::SeqCst), 1, "{name}");
         }
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Nothing waits for a runtime that is gone.
+
+fn assert_shut_down(err: &io::Error) {
+    assert!(
+        err.to_string().contains("shut down"),
+        "unexpected error: {err}"
+    );
+}
+
+/// A plain thread inside a multi-thread `Handle::block_on(listener.accept())` gets an error
+/// once the runtime is dropped, although the thread still holds a `Handle`.
+#[test]
+fn accept_in_handle_block_on_fails_when_the_runtime_is_dropped() {
+    common::watchdog(|| {
+        let rt = common::multi_thread();
+        let handle = rt.handle().clone();
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let result = handle.block_on(async {
+                let mut accept = Box::pin(listener.accept());
+                futures::future::poll_fn(|cx| {
+                    let poll = accept.as_mut().poll(cx);
+                    let _ = tx.send(());
+                    poll
+                })
+                .await
+            });
+            (result.map(|_| ()), handle)
+        });
+        rx.recv().unwrap();
+        drop(rt);
+        let (result, _handle) = thread.join().unwrap();
+        assert_shut_down(&result.unwrap_err());
+    });
+}
+
+/// A read polled by a foreign executor on another thread ends with an error when the
+/// runtime that owns the socket is dropped; so do later waits, and new sockets fail.
+#[test]
+fn a_read_on_a_foreign_executor_fails_when_the_runtime_is_dropped() {
+    common::watchdog(|| {
+        for (name, build) in common::FLAVOURS {
+            let rt = build();
+            let handle = rt.handle().clone();
+            let (stream, _peer) = rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let client = TcpStream::connect(listener.local_addr().unwrap());
+                let (client, accepted) = futures::join!(client, listener.accept());
+                (client.unwrap(), accepted.unwrap().0)
+            });
+            let (tx, rx) = mpsc::channel();
+            let reader = std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 8];
+                let result = futures::executor::block_on(async {
+                    let mut read = stream.read(&mut buf);
+                    futures::future::poll_fn(|cx| {
+                        let poll = Pin::new(&mut read).poll(cx);
+                        let _ = tx.send(());
+                        poll
+                    })
+                    .await
+                });
+                (result, stream)
+            });
+            rx.recv().unwrap();
+            drop(rt);
+            let (result, stream) = reader.join().unwrap();
+            assert_shut_down(&result.unwrap_err());
+            // Later waits fail at once, too.
+            futures::executor::block_on(async {
+                assert_shut_down(&stream.readable().await.unwrap_err());
+                assert_shut_down(&stream.writable().await.unwrap_err());
+            });
+            drop(handle);
+            let _ = name;
+        }
+    });
+}
+
+/// A socket created on one runtime and waited on from a task of another runtime: the wait
+/// ends with an error when the socket's runtime is dropped, and the other runtime goes on.
+#[test]
+fn a_socket_used_from_another_runtime_fails_when_its_runtime_is_dropped() {
+    common::watchdog(|| {
+        let home = common::current_thread();
+        let socket = home.block_on(UdpSocket::bind("127.0.0.1:0")).unwrap();
+        let away = common::multi_thread();
+        let (tx, rx) = mpsc::channel();
+        let task = away.spawn(async move {
+            let mut buf = [0u8; 8];
+            let mut recv = Box::pin(socket.recv(&mut buf));
+            futures::future::poll_fn(|cx| {
+                let poll = recv.as_mut().poll(cx);
+                let _ = tx.send(());
+                poll
+            })
+            .await
+        });
+        rx.recv().unwrap();
+        drop(home);
+        let result = away.block_on(task).unwrap();
+        assert_shut_down(&result.unwrap_err());
+        assert_eq!(away.block_on(async { 1 + 1 }), 2);
     });
 }

@@ -11,7 +11,7 @@
 //!   strands another.
 //!
 //! Operations (not the bare readiness waits) spend one unit of the task's cooperative
-//! budget per poll.
+//! budget per poll. Every wait fails once the runtime has shut down (see `scheduled_io.rs`).
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -19,7 +19,7 @@ use std::sync::{Arc, Weak};
 use std::task::{ready, Context, Poll};
 
 use crate::io::reactor::Token;
-use crate::io::scheduled_io::ScheduledIo;
+use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
 use crate::runtime::{context, coop};
 
@@ -39,7 +39,8 @@ impl Registration {
     ///
     /// # Errors
     ///
-    /// Outside a runtime, or when the OS refuses the registration.
+    /// Outside a runtime, when the runtime has shut down, or when the OS refuses the
+    /// registration.
     pub(crate) fn new(source: &mut impl mio::event::Source) -> io::Result<Registration> {
         let handle = context::try_current().ok_or_else(|| {
             io::Error::other(format!(
@@ -99,11 +100,11 @@ impl Registration {
         direction: Direction,
         key: Option<&mut Option<usize>>,
     ) -> Poll<io::Result<ReadyEvent>> {
-        match self.io.poll_ready(cx, direction, key) {
-            Poll::Ready(event) => Poll::Ready(Ok(event)),
-            Poll::Pending if self.runtime.strong_count() == 0 => Poll::Ready(Err(gone())),
-            Poll::Pending => Poll::Pending,
+        let event = ready!(self.io.poll_ready(cx, direction, key));
+        if event.is_shutdown() {
+            return Poll::Ready(Err(gone()));
         }
+        Poll::Ready(Ok(event))
     }
 
     /// The loop behind all operations (`ScheduledIo::poll_io`), after spending one unit of
@@ -117,9 +118,6 @@ impl Registration {
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
-        if self.runtime.strong_count() == 0 {
-            return Poll::Ready(Err(gone()));
-        }
         self.io.poll_io(cx, direction, key, op, drained)
     }
 
@@ -182,9 +180,4 @@ impl Drop for Waiter<'_> {
             let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(waker)));
         }
     }
-}
-
-/// The error of an operation on a source whose runtime was dropped.
-fn gone() -> io::Error {
-    io::Error::other("the flywheel runtime this I/O object was registered with has shut down")
 }

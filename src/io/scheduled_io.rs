@@ -30,6 +30,8 @@
 //!   fewer bytes than asked, which also means the buffer ran dry), and then only when the
 //!   tick still equals the one the task observed: an event that arrived in between is never
 //!   lost.
+//! - `SHUTDOWN` is set once, when the runtime shuts down, and never cleared: every wait on
+//!   the source fails from then on, whoever holds the runtime's handles.
 //! - A waiting task stores its waker under the waiters lock and then re-reads the readiness
 //!   word; the reactor sets the word before it takes that lock. So either the task sees the
 //!   new bits or the reactor sees (and wakes) the stored waker.
@@ -56,6 +58,8 @@ pub(crate) const READ_CLOSED: usize = 1 << 2;
 pub(crate) const WRITE_CLOSED: usize = 1 << 3;
 /// The source reported an error (the next operation returns it).
 pub(crate) const ERROR: usize = 1 << 4;
+/// The runtime shut down: set by `ScheduledIo::shutdown`, never cleared.
+pub(crate) const SHUTDOWN: usize = 1 << 5;
 /// All ready bits.
 const READY_MASK: usize = 0xFFFF;
 /// Where the tick starts in the readiness word.
@@ -74,13 +78,13 @@ impl Direction {
     /// The bits that end a wait in this direction.
     fn mask(self) -> usize {
         match self {
-            Direction::Read => READABLE | READ_CLOSED | ERROR,
-            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+            Direction::Read => READABLE | READ_CLOSED | ERROR | SHUTDOWN,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR | SHUTDOWN,
         }
     }
 
     /// The bits a `WouldBlock` in this direction proves stale. Closed bits stay: once closed,
-    /// operations fail or return EOF without blocking.
+    /// operations fail or return EOF without blocking. `SHUTDOWN` stays for good.
     fn clearable(self) -> usize {
         match self {
             Direction::Read => READABLE | ERROR,
@@ -94,6 +98,13 @@ impl Direction {
 pub(crate) struct ReadyEvent {
     tick: usize,
     ready: usize,
+}
+
+impl ReadyEvent {
+    /// The wait ended because the runtime shut down.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.ready & SHUTDOWN != 0
+    }
 }
 
 /// Both directions' waiters, behind one lock.
@@ -138,6 +149,12 @@ impl ScheduledIo {
             Some(((tick as usize) << TICK_SHIFT) | (word & READY_MASK) | ready)
         });
         self.take_wakers(ready, wakers);
+    }
+
+    /// Marks the source shut down for good and moves every waker into `wakers`.
+    pub(crate) fn shutdown(&self, wakers: &mut Vec<Waker>) {
+        self.readiness.fetch_or(SHUTDOWN, AcqRel);
+        self.take_wakers(SHUTDOWN, wakers);
     }
 
     fn take_wakers(&self, ready: usize, wakers: &mut Vec<Waker>) {
@@ -207,7 +224,8 @@ impl ScheduledIo {
 impl ScheduledIo {
     /// Waits until `direction` is ready (storing the waker as `poll_ready` does), runs the
     /// non-blocking `op`, and on `WouldBlock` clears the readiness `op` was given and waits
-    /// again. `drained(&output)` says a successful `op` used the readiness up too.
+    /// again. `drained(&output)` says a successful `op` used the readiness up too. Fails
+    /// once the source is shut down.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -219,6 +237,9 @@ impl ScheduledIo {
         loop {
             let key = key.as_deref_mut();
             let event = ready!(self.poll_ready(cx, direction, key));
+            if event.is_shutdown() {
+                return Poll::Ready(Err(gone()));
+            }
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.clear_readiness(event, direction);
@@ -243,6 +264,11 @@ pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
     for waker in wakers.drain(..) {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| waker.wake()));
     }
+}
+
+/// The error of an operation on a source whose runtime has shut down.
+pub(crate) fn gone() -> io::Error {
+    io::Error::other("the flywheel runtime this I/O object was registered with has shut down")
 }
 
 #[cfg(all(test, not(flywheel_loom)))]
@@ -318,6 +344,31 @@ mod tests {
         io.set_readiness(READABLE, 2, &mut batch);
         io.clear_readiness(seen, Direction::Read);
         assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
+    }
+
+    #[test]
+    fn shutdown_ends_every_wait_and_stays() {
+        let io = ScheduledIo::new();
+        let (count, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut key = None;
+        assert!(io
+            .poll_ready(&mut cx, Direction::Write, Some(&mut key))
+            .is_pending());
+        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_pending());
+        let mut batch = Vec::new();
+        io.shutdown(&mut batch);
+        assert_eq!(batch.len(), 2);
+        wake_all(&mut batch);
+        assert_eq!(count.0.load(SeqCst), 2);
+        for direction in [Direction::Read, Direction::Write] {
+            let Poll::Ready(event) = io.poll_ready(&mut cx, direction, None) else {
+                panic!("shut down");
+            };
+            assert!(event.is_shutdown());
+            io.clear_readiness(event, direction);
+        }
+        assert!(io.ready_event(Direction::Read).unwrap().is_shutdown());
     }
 
     #[test]
