@@ -10,8 +10,8 @@
 //!   owns a slot of its own, so any number of them may wait at once and dropping one never
 //!   strands another.
 //!
-//! Operations (not the bare readiness waits) spend one unit of the task's cooperative
-//! budget per poll. Every wait fails once the runtime has shut down (see `scheduled_io.rs`).
+//! Both spend one unit of the task's cooperative budget per poll, and both fail once the
+//! runtime has shut down (see `scheduled_io.rs`).
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -155,7 +155,9 @@ pub(crate) struct Waiter<'a> {
 
 impl Waiter<'_> {
     /// Waits until the direction is ready, without doing any I/O or clearing anything.
+    /// Spends one unit of the task's cooperative budget.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
+        ready!(coop::poll_proceed(cx));
         self.registration
             .poll_event(cx, self.direction, Some(&mut self.key))
     }
