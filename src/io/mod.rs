@@ -3,6 +3,8 @@
 
 #[cfg(unix)]
 mod async_fd;
+#[cfg(all(test, flywheel_loom))]
+mod loom_readiness;
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
 pub(crate) mod registration;
