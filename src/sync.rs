@@ -1,7 +1,8 @@
 //! The synchronisation primitives that loom models check: std's atomics and `Arc`, and
 //! parking_lot's locks, normally; loom's when the crate's own unit tests are built with
 //! `--cfg flywheel_loom`, so the state machines built on them can be model-checked (see
-//! `task/loom_state.rs` and `runtime/scheduler/loom_idle.rs` for the commands). Only test
+//! `task/loom_state.rs`, `runtime/scheduler/loom_idle.rs` and `io/loom_readiness.rs` for
+//! the commands). Only test
 //! builds use loom (it is a dev-dependency): a plain build, the doctests and the integration
 //! tests keep std's and parking_lot's types even under that cfg.
 //!
@@ -30,6 +31,7 @@ mod loom_lock {
     use std::ops::{Deref, DerefMut};
 
     /// A loom mutex that hands out its guard directly, like parking_lot's.
+    #[derive(Debug, Default)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
 
     /// Its guard; `None` only inside `Condvar::wait`.

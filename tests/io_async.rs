@@ -177,3 +177,138 @@ fn async_outside_a_runtime_is_an_error() {
         assert!(err.to_string().contains("runtime"), "{err}");
     });
 }
+
+/// The loop "wait for `readable`, read by hand, on `WouldBlock` wait again" on a
+/// current-thread runtime: after the first message the readable bit stays set (nothing
+/// clears it), so each `readable()` returns at once. It must still let the other task run
+/// (the cooperative budget makes it yield), and it ends once the second message arrives.
+#[test]
+fn a_hand_written_readable_loop_does_not_wedge_a_current_thread_runtime() {
+    common::watchdog(|| {
+        let [rt, _] = runtimes();
+        rt.block_on(async {
+            let (a, mut b) = nonblocking_pair();
+            let a = Async::new(a).unwrap();
+            b.write_all(b"1").unwrap();
+            let (tx, rx) = futures::channel::oneshot::channel::<()>();
+            let writer = flywheel::spawn(async move {
+                // Runs only if the reader yields.
+                rx.await.unwrap();
+                b.write_all(b"2").unwrap();
+                b
+            });
+            let reader = flywheel::spawn(async move {
+                let mut tx = Some(tx);
+                let mut got = Vec::new();
+                while got.len() < 2 {
+                    a.readable().await.unwrap();
+                    let mut buf = [0u8; 8];
+                    match a.get_ref().read(&mut buf) {
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            if let Some(tx) = tx.take() {
+                                tx.send(()).unwrap();
+                            }
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                got
+            });
+            assert_eq!(reader.await.unwrap(), b"12");
+            drop(writer.await.unwrap());
+        });
+    });
+}
+
+/// The same two reads through `read_with`: a `WouldBlock` clears readiness, so the task
+/// sleeps until the second message instead of calling its closure again and again.
+#[test]
+fn read_with_sleeps_until_the_next_event() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                let (a, mut b) = nonblocking_pair();
+                let a = Arc::new(Async::new(a).unwrap());
+                b.write_all(b"1").unwrap();
+                let (tx, rx) = futures::channel::oneshot::channel::<()>();
+                let writer = flywheel::spawn(async move {
+                    rx.await.unwrap();
+                    b.write_all(b"2").unwrap();
+                    b
+                });
+                let reader = flywheel::spawn(async move {
+                    let mut tx = Some(tx);
+                    let mut calls = 0;
+                    let mut got = Vec::new();
+                    while got.len() < 2 {
+                        let mut buf = [0u8; 8];
+                        let n = a
+                            .read_with(|mut s| {
+                                calls += 1;
+                                let result = s.read(&mut buf);
+                                if matches!(&result, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+                                {
+                                    if let Some(tx) = tx.take() {
+                                        tx.send(()).unwrap();
+                                    }
+                                }
+                                result
+                            })
+                            .await
+                            .unwrap();
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    (got, calls)
+                });
+                let (got, calls) = reader.await.unwrap();
+                assert_eq!(got, b"12");
+                // Read "1", WouldBlock, read "2"; one spare call for a spurious wake-up.
+                assert!(calls <= 4, "the closure ran {calls} times");
+                drop(writer.await.unwrap());
+            });
+        }
+    });
+}
+
+/// `write_with_mut` on a full buffer waits for the peer to drain it, then writes;
+/// `read_with_mut` takes the bytes back.
+#[test]
+fn write_with_mut_waits_for_room() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                let (a, b) = nonblocking_pair();
+                let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
+                let mut filled = 0;
+                loop {
+                    match a.get_ref().write(&[1u8; 4096]) {
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                let drain = flywheel::spawn(async move {
+                    let mut total = 0;
+                    let mut buf = vec![0u8; 1 << 16];
+                    while total < filled + 1 {
+                        total += b.read_with_mut(|s| s.read(&mut buf)).await.unwrap();
+                    }
+                    total
+                });
+                let mut calls = 0;
+                let n = a
+                    .write_with_mut(|s| {
+                        calls += 1;
+                        s.write(&[2u8])
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(n, 1);
+                assert_eq!(drain.await.unwrap(), filled + 1);
+                // A few `WouldBlock`s at most: each is followed by a real wait.
+                assert!(calls <= 4, "the closure ran {calls} times");
+            });
+        }
+    });
+}

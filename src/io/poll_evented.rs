@@ -6,7 +6,7 @@
 use std::io;
 use std::task::{Context, Poll};
 
-use crate::io::registration::{Direction, Registration};
+use crate::io::registration::{Direction, Registration, Waiter};
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct PollEvented<E: mio::event::Source> {
@@ -33,18 +33,27 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.io.as_ref().expect("the source is present until drop")
     }
 
-    /// Waits until `direction` is ready, without doing any I/O.
-    pub(crate) fn poll_ready(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-    ) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(cx, direction)
-            .map(|ready| ready.map(|_| ()))
+    /// Waits until `direction` is ready, without doing any I/O; for `readable()` and
+    /// `writable()`. Any number of tasks may wait at once.
+    pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
+        let mut waiter: Waiter<'_> = self.registration.waiter(direction);
+        std::future::poll_fn(|cx| waiter.poll_ready(cx).map_ok(|_| ())).await
     }
 
-    /// Runs `op` on the source when `direction` is ready; see `Registration::poll_io`.
+    /// Runs `op` on the source once `direction` is ready, for an `async fn` (accept, recv,
+    /// send): any number of tasks may wait at once. See `Registration::poll_io`.
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let source = self.get_ref();
+        let mut waiter = self.registration.waiter(direction);
+        std::future::poll_fn(|cx| waiter.poll_io(cx, || op(source))).await
+    }
+
+    /// Runs `op` on the source when `direction` is ready, for `poll_*` methods (only the
+    /// task that polled last is woken); see `Registration::poll_io`.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,

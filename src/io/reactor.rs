@@ -5,6 +5,10 @@
 //! idle thread holding the driver lock. `Handle` is shared: any thread registers sources
 //! through its `mio::Registry` (epoll is thread-safe) and its slab.
 //!
+//! After `Handle::shutdown` (the runtime shut down) no source registers any more and every
+//! registered one is marked shut down and its waiters woken, so nothing waits for events
+//! that nobody will deliver. The same happens, at the latest, when the handle is dropped.
+//!
 //! A mio `Token` carries a slab index (low `INDEX_BITS` bits) and the slot's generation
 //! (the other bits). A freed slot bumps its generation, so an event still queued for a
 //! dropped source never reaches a new source that reuses the slot.
@@ -13,12 +17,14 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::task::Waker;
+
 use mio::{Events, Interest, Poll};
 use parking_lot::Mutex;
 
 pub(crate) use mio::Token;
 
-use crate::io::registration::{
+use crate::io::scheduled_io::{
     self, ScheduledIo, ERROR, READABLE, READ_CLOSED, WRITABLE, WRITE_CLOSED,
 };
 
@@ -41,6 +47,8 @@ pub(crate) struct Reactor {
     tick: u16,
     /// Sources that got an event this turn; reused so a turn does not allocate.
     ready: Vec<(Arc<ScheduledIo>, usize)>,
+    /// Wakers to wake at the end of this turn, once no lock is held; reused likewise.
+    wakers: Vec<Waker>,
 }
 
 /// The shared half.
@@ -59,10 +67,15 @@ struct Slot {
 struct Slab {
     slots: Vec<Slot>,
     free: Vec<usize>,
+    /// Set by `Handle::shutdown`; no source registers after it.
+    shut_down: bool,
 }
 
 impl Slab {
     fn insert(&mut self, io: Arc<ScheduledIo>) -> io::Result<Token> {
+        if self.shut_down {
+            return Err(scheduled_io::gone());
+        }
         let index = match self.free.pop() {
             Some(index) => index,
             None if self.slots.len() < MAX_SLOTS => {
@@ -146,6 +159,7 @@ impl Reactor {
                 events: Events::with_capacity(EVENTS_CAPACITY),
                 tick: 0,
                 ready: Vec::new(),
+                wakers: Vec::new(),
             },
             Handle {
                 waker,
@@ -178,8 +192,10 @@ impl Reactor {
             }
         }
         for (io, ready) in self.ready.drain(..) {
-            io.set_readiness(ready, self.tick);
+            io.set_readiness(ready, self.tick, &mut self.wakers);
         }
+        // Panic-contained: a waker that panics loses neither this turn nor the others.
+        scheduled_io::wake_all(&mut self.wakers);
     }
 }
 
@@ -195,7 +211,7 @@ impl Handle {
         &self,
         source: &mut impl mio::event::Source,
     ) -> io::Result<(Token, Arc<ScheduledIo>)> {
-        let io = registration::new_scheduled_io();
+        let io = Arc::new(ScheduledIo::new());
         let token = self.slab.lock().insert(io.clone())?;
         if let Err(e) =
             self.registry
@@ -218,24 +234,66 @@ impl Handle {
         // Dropped outside the lock: it may hold the last reference to a waker.
         drop(io);
     }
+
+    /// Shuts the reactor down for good: refuses new sources, marks every registered one
+    /// shut down (its waits fail from now on) and wakes all their waiters so they see it.
+    /// Idempotent.
+    pub(crate) fn shutdown(&self) {
+        let sources: Vec<Arc<ScheduledIo>> = {
+            let mut slab = self.slab.lock();
+            if std::mem::replace(&mut slab.shut_down, true) {
+                return;
+            }
+            slab.slots
+                .iter()
+                .filter_map(|slot| slot.io.clone())
+                .collect()
+        };
+        // A source registered before the flag is in `sources`; one that tries after it is
+        // refused. Every waiter stored before `io.shutdown` is woken by it, and every poll
+        // after it sees the flag.
+        let mut wakers = Vec::new();
+        for io in &sources {
+            io.shutdown(&mut wakers);
+        }
+        scheduled_io::wake_all(&mut wakers);
+    }
 }
 
-#[cfg(test)]
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // Normally done already by the runtime's shutdown; this covers every other way the
+        // reactor can go away.
+        self.shutdown();
+    }
+}
+
+#[cfg(all(test, not(flywheel_loom)))]
 mod tests {
     use super::*;
 
     #[test]
     fn stale_token_misses_reused_slot() {
         let mut slab = Slab::default();
-        let first = slab.insert(Arc::default()).unwrap();
+        let first = slab.insert(Arc::new(ScheduledIo::new())).unwrap();
         assert!(slab.get(first).is_some());
         assert!(slab.remove(first).is_some());
-        let second = slab.insert(Arc::default()).unwrap();
+        let second = slab.insert(Arc::new(ScheduledIo::new())).unwrap();
         assert_eq!(split_token(first).0, split_token(second).0, "slot reused");
         assert_ne!(first, second);
         assert!(slab.get(first).is_none());
         assert!(slab.remove(first).is_none());
         assert!(slab.get(second).is_some());
+    }
+
+    #[test]
+    fn a_shut_down_slab_refuses_new_sources() {
+        let mut slab = Slab {
+            shut_down: true,
+            ..Slab::default()
+        };
+        let err = slab.insert(Arc::new(ScheduledIo::new())).unwrap_err();
+        assert!(err.to_string().contains("shut down"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `TcpListener`: accepts TCP connections.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
@@ -10,6 +9,11 @@ use crate::io::registration::Direction;
 use crate::net::{each_addr, resolve, TcpStream};
 
 /// A TCP socket server, listening for connections.
+///
+/// [`accept`](TcpListener::accept) takes `&self`: share the listener in an `Arc` and any
+/// number of tasks may wait in `accept` at once; each connection goes to one of them, and
+/// a task that is aborted while waiting never keeps the others from being served. Once the
+/// runtime the listener was created on has shut down, `accept` fails with an error.
 ///
 /// # Examples
 ///
@@ -81,7 +85,8 @@ impl TcpListener {
     ///
     /// Whatever `accept(2)` reports, for example `ConnectionAborted` when a client reset
     /// before it was accepted, or running out of file descriptors. The listener stays usable:
-    /// call `accept` again to keep serving.
+    /// call `accept` again to keep serving. An error, too, when the runtime the listener was
+    /// created on has shut down.
     ///
     /// # Cancel safety
     ///
@@ -102,11 +107,10 @@ impl TcpListener {
     /// .unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, mio::net::TcpListener::accept)
-        })
-        .await?;
+        let (stream, addr) = self
+            .io
+            .io(Direction::Read, mio::net::TcpListener::accept)
+            .await?;
         Ok((TcpStream::new(stream)?, addr))
     }
 

@@ -14,8 +14,12 @@ use crate::net::{each_addr, resolve};
 /// Read and write it through the futures crate's `AsyncReadExt` / `AsyncWriteExt`: it
 /// implements [`AsyncRead`](futures_io::AsyncRead) and [`AsyncWrite`](futures_io::AsyncWrite),
 /// and so does `&TcpStream`, so one task may read while another writes the same connection
-/// (share it in an `Arc`). Closing the writer (`AsyncWriteExt::close`) shuts down the
-/// writing half; dropping the stream closes the socket.
+/// (share it in an `Arc`). Through those traits one task at a time reads and one writes:
+/// like tokio's and async-io's `poll_*` methods, they wake only the task that polled last.
+/// [`readable`](TcpStream::readable) / [`writable`](TcpStream::writable) may be awaited by
+/// any number of tasks. Closing the writer (`AsyncWriteExt::close`) shuts down the
+/// writing half; dropping the stream closes the socket. Once the runtime the stream was
+/// created on has shut down, every read, write or wait on it fails with an error.
 ///
 /// # Examples
 ///
@@ -244,7 +248,7 @@ impl TcpStream {
     /// Waits until the connection may be readable (data, end of file or an error).
     ///
     /// Readiness is a hint and is only cleared by a read that would block, so this may
-    /// return at once after a successful read.
+    /// return at once after a successful read. Any number of tasks may wait at once.
     ///
     /// # Errors
     ///
@@ -270,7 +274,7 @@ impl TcpStream {
     /// .unwrap();
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Direction::Read)).await
+        self.io.ready(Direction::Read).await
     }
 
     /// Waits until the connection may be writable.
@@ -295,7 +299,7 @@ impl TcpStream {
     /// .unwrap();
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await
+        self.io.ready(Direction::Write).await
     }
 }
 

@@ -1,7 +1,6 @@
 //! UDP: `UdpSocket`.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
@@ -14,7 +13,9 @@ use crate::net::{each_addr, resolve};
 /// Send to any address with [`send_to`](UdpSocket::send_to), or
 /// [`connect`](UdpSocket::connect) it to one peer and use [`send`](UdpSocket::send) /
 /// [`recv`](UdpSocket::recv). All methods take `&self`, so tasks can share a socket in an
-/// `Arc`; one task may receive while another sends.
+/// `Arc`: any number of them may wait to receive (each datagram goes to one of them) or to
+/// send at once. Once the runtime the socket was created on has shut down, every wait on
+/// it fails with an error.
 ///
 /// # Examples
 ///
@@ -118,7 +119,7 @@ impl UdpSocket {
     /// .unwrap();
     /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Write, |s| s.send(buf))).await
+        self.io.io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer into `buf`; returns its length. A
@@ -149,7 +150,7 @@ impl UdpSocket {
     /// .unwrap();
     /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))).await
+        self.io.io(Direction::Read, |s| s.recv(buf)).await
     }
 
     /// Sends one datagram to `target`; returns the bytes sent.
@@ -188,11 +189,9 @@ impl UdpSocket {
                 ))
             }
         };
-        poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
-        })
-        .await
+        self.io
+            .io(Direction::Write, |s| s.send_to(buf, target))
+            .await
     }
 
     /// Receives one datagram into `buf`; returns its length and sender. A datagram longer
@@ -221,7 +220,7 @@ impl UdpSocket {
     /// .unwrap();
     /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))).await
+        self.io.io(Direction::Read, |s| s.recv_from(buf)).await
     }
 
     /// The address the socket is bound to.

@@ -1,7 +1,6 @@
 //! `UnixListener`: accepts Unix domain stream connections.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -12,7 +11,9 @@ use crate::net::UnixStream;
 
 /// A Unix domain socket server, listening for connections on a path.
 ///
-/// The socket file stays on disk after the listener is dropped; remove it yourself.
+/// The socket file stays on disk after the listener is dropped; remove it yourself. Like
+/// [`TcpListener`](crate::net::TcpListener), any number of tasks may wait in `accept` at
+/// once.
 ///
 /// # Examples
 ///
@@ -70,7 +71,8 @@ impl UnixListener {
     /// # Errors
     ///
     /// Whatever `accept(2)` reports, for example running out of file descriptors. The
-    /// listener stays usable.
+    /// listener stays usable. An error, too, when the runtime the listener was created on
+    /// has shut down.
     ///
     /// # Cancel safety
     ///
@@ -93,11 +95,10 @@ impl UnixListener {
     /// .unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| {
-            self.io
-                .poll_io(cx, Direction::Read, mio::net::UnixListener::accept)
-        })
-        .await?;
+        let (stream, addr) = self
+            .io
+            .io(Direction::Read, mio::net::UnixListener::accept)
+            .await?;
         Ok((UnixStream::new(stream)?, addr))
     }
 

@@ -14,7 +14,9 @@ use crate::io::registration::Direction;
 ///
 /// Implements [`AsyncRead`](futures_io::AsyncRead) and
 /// [`AsyncWrite`](futures_io::AsyncWrite), for `UnixStream` and for `&UnixStream`, like
-/// [`TcpStream`](crate::net::TcpStream).
+/// [`TcpStream`](crate::net::TcpStream), with the same rules: one reader and one writer
+/// at a time through the traits, any number of tasks in `readable` / `writable`, and an
+/// error for every wait once the stream's runtime has shut down.
 ///
 /// # Examples
 ///
@@ -218,7 +220,7 @@ impl UnixStream {
     /// .unwrap();
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Direction::Read)).await
+        self.io.ready(Direction::Read).await
     }
 
     /// Waits until the stream may be writable.
@@ -242,7 +244,7 @@ impl UnixStream {
     /// .unwrap();
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await
+        self.io.ready(Direction::Write).await
     }
 }
 

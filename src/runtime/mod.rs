@@ -255,6 +255,7 @@ impl Runtime {
         if let Flavor::MultiThread(mt) = &shared.flavor {
             mt.drain_injector();
         }
+        shared.driver_handle.shutdown();
         shared.blocking.shutdown(deadline);
     }
 }
