@@ -34,6 +34,8 @@ pub mod compat;
 pub mod io;
 pub mod net;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 mod sync;
 pub mod task;
 pub mod time;
