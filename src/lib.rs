@@ -33,6 +33,8 @@
 pub mod compat;
 pub mod io;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 mod runtime;
 #[cfg(unix)]
 pub mod signal;

@@ -50,7 +50,7 @@
 //!
 //! [signal-hook]: https://docs.rs/signal-hook
 
-mod hub;
+pub(crate) mod hub;
 pub mod unix;
 
 use std::io;
