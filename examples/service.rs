@@ -288,7 +288,9 @@ fn status_of(app: &App, id: &str) -> Reply {
 async fn work(app: Arc<App>, queue: async_channel::Receiver<Job>) {
     while let Ok(job) = queue.recv().await {
         app.set_stage(job.id, Stage::Running, None);
-        flywheel::time::sleep(job.work).await;
+        if !job.work.is_zero() {
+            flywheel::time::sleep(job.work).await;
+        }
         // FNV-1a: the "result" of the job.
         let checksum = job.input.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -314,8 +316,8 @@ async fn serve(app: Arc<App>, stream: TcpStream, stop: async_channel::Receiver<(
         }
     };
     if let Err(e) = served {
-        // A client closing mid-request is routine under a load generator.
-        if !e.is_incomplete_message() && !e.is_closed() {
+        // A client closing mid-request (or before our shutdown) is routine under load.
+        if !e.is_incomplete_message() && !e.is_closed() && !e.is_shutdown() {
             eprintln!("connection: {e}");
         }
     }
@@ -383,6 +385,7 @@ async fn main() -> io::Result<ExitCode> {
     app.draining.store(true, Ordering::SeqCst);
     drop(listener);
     app.queue.close();
+    while connections.try_join_next().is_some() {}
     eprintln!(
         "{}: draining: {} jobs queued, {} running, {} connections open; deadline {:?}",
         first.0,
