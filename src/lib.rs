@@ -33,7 +33,11 @@
 pub mod compat;
 pub mod io;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 mod runtime;
+#[cfg(unix)]
+pub mod signal;
 mod sync;
 pub mod task;
 pub mod time;

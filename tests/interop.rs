@@ -350,3 +350,87 @@ fn futures_io_copy_relays_between_two_tcp_streams() {
         );
     });
 }
+
+// Files: flywheel has no file layer. async-fs (smol's, on the `blocking` crate's own thread
+// pool) and `spawn_blocking` around `std::fs` both work on it unchanged.
+
+/// A fresh directory under the system's temporary one, removed when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(test: &str) -> ScratchDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("flywheel-{test}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a scratch directory");
+        ScratchDir(dir)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn async_fs_reads_and_writes_files_on_its_own_pool() {
+    on_both_flavours(|| async {
+        let dir = ScratchDir::new("async-fs");
+        let path = dir.0.join("notes.txt");
+        async_fs::write(&path, b"first line\n").await.unwrap();
+        let mut file = async_fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .await
+            .unwrap();
+        file.write_all(b"second line\n").await.unwrap();
+        file.sync_all().await.unwrap();
+        drop(file);
+        let text = async_fs::read_to_string(&path).await.unwrap();
+        assert_eq!(text, "first line\nsecond line\n");
+        assert_eq!(async_fs::metadata(&path).await.unwrap().len(), 23);
+        let mut entries = async_fs::read_dir(&dir.0).await.unwrap();
+        let entry = entries.next().await.unwrap().unwrap();
+        assert_eq!(entry.file_name(), "notes.txt");
+        async_fs::remove_file(&path).await.unwrap();
+        assert!(async_fs::metadata(&path).await.is_err());
+    });
+}
+
+#[test]
+fn spawn_blocking_around_std_fs() {
+    on_both_flavours(|| async {
+        let dir = ScratchDir::new("std-fs");
+        let path = dir.0.join("data.bin");
+        let payload: Vec<u8> = (0..256 * 1024).map(|i| (i % 253) as u8).collect();
+        let expected = payload.clone();
+        let written = path.clone();
+        flywheel::spawn_blocking(move || std::fs::write(written, payload))
+            .await
+            .unwrap()
+            .unwrap();
+        // Several reads at once: each blocks a pool thread, never a worker.
+        let reads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                flywheel::spawn_blocking(move || std::fs::read(path))
+            })
+            .collect();
+        for read in reads {
+            assert!(read.await.unwrap().unwrap() == expected);
+        }
+        let listed = flywheel::spawn_blocking({
+            let dir = dir.0.clone();
+            move || -> std::io::Result<Vec<_>> {
+                std::fs::read_dir(dir)?
+                    .map(|entry| entry.map(|e| e.file_name()))
+                    .collect()
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(listed, ["data.bin"]);
+    });
+}

@@ -20,7 +20,9 @@ use options::Kind;
 
 /// Runs `async fn main` on a flywheel runtime.
 ///
-/// By default the runtime is multi-thread, with one worker per core. Options:
+/// By default the runtime is multi-thread, with one worker per available core (which follows
+/// a container's CPU quota), or as many as the `FLYWHEEL_WORKER_THREADS` environment
+/// variable says when it is set. Options:
 ///
 /// - `flavor = "current_thread"` runs every task on the main thread;
 ///   `flavor = "multi_thread"` is the default;
@@ -39,7 +41,8 @@ use options::Kind;
 ///
 /// # Panics
 ///
-/// When the runtime cannot be built (the OS refuses the poller or a thread).
+/// When the runtime cannot be built (the OS refuses the poller or a thread, or
+/// `FLYWHEEL_WORKER_THREADS` is not a positive integer).
 ///
 /// # Examples
 ///

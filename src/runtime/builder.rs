@@ -13,6 +13,10 @@ use crate::runtime::{blocking, driver, Handle, Runtime, Shared};
 /// Default cap on blocking-pool threads.
 const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 
+/// The environment variable that overrides the default worker count of multi-thread
+/// runtimes (tokio's is `TOKIO_WORKER_THREADS`).
+const WORKER_THREADS_ENV: &str = "FLYWHEEL_WORKER_THREADS";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     CurrentThread,
@@ -48,6 +52,14 @@ pub struct Builder {
 impl Builder {
     /// A builder for a multi-thread, work-stealing runtime (one worker per core unless
     /// [`worker_threads`](Builder::worker_threads) says otherwise).
+    ///
+    /// The default worker count is, in order: the `FLYWHEEL_WORKER_THREADS` environment
+    /// variable when it is set (a positive integer; anything else makes
+    /// [`build`](Builder::build) fail), or else
+    /// [`std::thread::available_parallelism`], which already follows the CPU quota of a
+    /// container (cgroup v1 and v2) and the process's affinity mask. The variable is read by
+    /// `build`, so it applies to [`Runtime::new`], [`run`](crate::run) and
+    /// `#[flywheel::main]` alike; an explicit `worker_threads(n)` wins over it.
     ///
     /// # Examples
     ///
@@ -186,7 +198,9 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// When the OS refuses the poller (epoll) or a worker thread.
+    /// When the OS refuses the poller (epoll) or a worker thread, or when
+    /// `FLYWHEEL_WORKER_THREADS` is set to something other than a positive integer (see
+    /// [`new_multi_thread`](Builder::new_multi_thread)).
     ///
     /// # Examples
     ///
@@ -201,9 +215,10 @@ impl Builder {
         let (flavor, launch) = match self.kind {
             Kind::CurrentThread => (Flavor::CurrentThread(current_thread::Shared::new()), None),
             Kind::MultiThread => {
-                let n = self
-                    .worker_threads
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                let n = match self.worker_threads {
+                    Some(n) => n,
+                    None => default_worker_threads(std::env::var_os(WORKER_THREADS_ENV))?,
+                };
                 let (shared, launch) = worker::Shared::new(n);
                 (Flavor::MultiThread(shared), Some(launch))
             }
@@ -229,6 +244,24 @@ impl Builder {
     }
 }
 
+/// The worker count of a multi-thread runtime built without `worker_threads(n)`: `env` (the
+/// value of `FLYWHEEL_WORKER_THREADS`) when set, else one per available core.
+fn default_worker_threads(env: Option<std::ffi::OsString>) -> io::Result<usize> {
+    let Some(value) = env else {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    };
+    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{WORKER_THREADS_ENV} must be a positive integer (a worker count), got {value:?}; \
+                 unset it to get one worker per available core"
+            ),
+        )),
+    }
+}
+
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
@@ -238,5 +271,29 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("start_paused", &self.start_paused)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_worker_threads;
+
+    #[test]
+    fn the_environment_overrides_the_core_count() {
+        assert_eq!(default_worker_threads(Some("3".into())).unwrap(), 3);
+        assert_eq!(default_worker_threads(Some(" 7 ".into())).unwrap(), 7);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(default_worker_threads(None).unwrap(), cores);
+    }
+
+    #[test]
+    fn a_worker_count_that_is_not_positive_is_refused() {
+        for bad in ["0", "-2", "many", ""] {
+            let err = default_worker_threads(Some(bad.into())).unwrap_err();
+            assert!(
+                err.to_string().contains("FLYWHEEL_WORKER_THREADS"),
+                "{bad}: {err}"
+            );
+        }
     }
 }
