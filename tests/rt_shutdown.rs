@@ -797,3 +797,104 @@ fn shutdown_timeout_leaves_a_stuck_task_to_its_worker() {
         assert_eq!(*stuck_on.lock().unwrap(), [worker]);
     });
 }
+
+/// A task that stays runnable: it yields for ever, so it sits in some worker's queue.
+async fn yield_forever(_guard: DropGuard) {
+    loop {
+        flywheel::task::yield_now().await;
+    }
+}
+
+/// `yield_forever` that reports on `started` once it runs.
+async fn yield_forever_after(started: mpsc::Sender<()>, guard: DropGuard) {
+    let _ = started.send(());
+    yield_forever(guard).await;
+}
+
+/// Fds a leak-free loop may still gain: runtimes other tests of this file hold at the time.
+#[cfg(target_os = "linux")]
+const FD_SLACK: usize = 64;
+
+/// A multi-thread runtime dropped right after tasks were spawned into it from outside is
+/// freed: nothing (a task left in a worker's queue, which holds the runtime's handle) keeps
+/// its shared state — poller, queues — alive. Each leaked runtime keeps two fds open, so 200
+/// rounds of a leak show up as hundreds of fds. Half the rounds drop the runtime at once,
+/// half once the spawned tasks run (and so sit in the workers' own queues).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_multi_thread_runtime_dropped_after_remote_spawns_is_freed() {
+    watchdog_for(Duration::from_secs(60), || {
+        let drops = DropCounter::new();
+        let rounds = 200;
+        let before = open_fds();
+        for round in 0..rounds {
+            let rt = multi_thread();
+            let (started_tx, started_rx) = mpsc::channel();
+            for _ in 0..2 {
+                drop(rt.spawn(std::future::pending::<()>()));
+                drop(rt.spawn(yield_forever_after(started_tx.clone(), drops.guard())));
+            }
+            if round % 2 == 0 {
+                for _ in 0..2 {
+                    started_rx.recv().unwrap();
+                }
+            }
+            drop(rt);
+        }
+        let after = open_fds();
+        assert_eq!(drops.count(), 2 * rounds, "a future was not dropped once");
+        assert!(
+            after < before + FD_SLACK,
+            "{} fds gained over {rounds} runtimes: dropped runtimes are not freed",
+            after.saturating_sub(before)
+        );
+    });
+}
+
+/// Spawns from another thread race against the drop: every future is dropped once (those
+/// that arrive while shutdown drains the queues too), and once the spawning thread lets go
+/// of its handle the runtime is freed.
+#[cfg(target_os = "linux")]
+#[test]
+fn spawns_racing_a_runtime_drop_are_dropped_and_do_not_keep_it_alive() {
+    watchdog_for(Duration::from_secs(60), || {
+        let drops = DropCounter::new();
+        let rounds = 100;
+        let before = open_fds();
+        let mut spawned = 0;
+        for _ in 0..rounds {
+            let rt = multi_thread();
+            let handle = rt.handle().clone();
+            let (ready_tx, ready_rx) = mpsc::channel();
+            let counter = drops.clone();
+            let spawner = thread::spawn(move || {
+                let mut spawned = 0;
+                loop {
+                    let task = handle.spawn(yield_forever(counter.guard()));
+                    spawned += 1;
+                    if spawned == 4 {
+                        ready_tx.send(()).unwrap();
+                    }
+                    // Refused: the runtime is shut down.
+                    if spawned > 4 && task.is_finished() {
+                        return spawned;
+                    }
+                }
+            });
+            ready_rx.recv().unwrap();
+            drop(rt);
+            spawned += spawner.join().unwrap();
+        }
+        let after = open_fds();
+        assert_eq!(
+            drops.count(),
+            spawned,
+            "a future was not dropped exactly once"
+        );
+        assert!(
+            after < before + FD_SLACK,
+            "{} fds gained over {rounds} runtimes: dropped runtimes are not freed",
+            after.saturating_sub(before)
+        );
+    });
+}

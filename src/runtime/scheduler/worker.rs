@@ -14,7 +14,10 @@
 //! the next one if it was the last searcher, so work spreads without a thundering herd.
 //!
 //! Shutdown: `is_shutdown` is set and every worker unparked; each drops the references in its
-//! queues and exits. The runtime then cancels every owned task on the dropping thread.
+//! queues (its `Core`'s `Drop` drains them: the buffer outlives the worker, shared with its
+//! stealer) and exits. The runtime then cancels every owned task on the dropping thread and
+//! empties the injector; a task queued remotely after that empties it again itself
+//! (`schedule_remote`), so no queue keeps a task — and through it the runtime — alive.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
@@ -447,5 +450,16 @@ impl Core {
     fn stop_searching(&mut self, mt: &Shared) {
         mt.idle
             .stop_searching(&mut self.searching, &self.handle.shared.driver_handle);
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // The local queue's buffer is shared with its `Stealer` in `Shared`, so dropping the
+        // `Worker` half frees nothing: a task left in it would hold the runtime's handle, and
+        // the runtime would hold the task, for ever. Only this worker pushes to its own queue
+        // and it is exiting, so once drained it stays empty.
+        drop(self.lifo.take());
+        while self.queue.pop().is_some() {}
     }
 }
