@@ -960,12 +960,17 @@ fn handle_user(handle: flywheel::Handle, mut rng: Rng, ledger: Arc<DropLedger>, 
                 let task = handle.spawn(ledger.future(None));
                 later.push((task, true));
             }
-            // `block_on` through the handle: may race with the drop.
+            // `block_on` through the handle: may race with the drop. It leaves a task that
+            // yields on behind it, still queued on the scheduler core when `block_on` returns.
             1 => {
                 let future = ledger.future(Some(rng.below(3)));
+                let yielder = ledger.future(Some(rng.below(64) + 1));
                 let inner = AssertUnwindSafe(&handle);
                 let out = catch_unwind(move || {
-                    inner.block_on(async move { flywheel::spawn(future).await })
+                    inner.block_on(async move {
+                        drop(flywheel::spawn(yielder));
+                        flywheel::spawn(future).await
+                    })
                 });
                 match out {
                     Ok(Ok(())) => {}
