@@ -373,8 +373,12 @@ async fn main() -> io::Result<ExitCode> {
                 let _ = stream.set_nodelay(true);
                 connections.spawn(serve(app.clone(), stream, stop.clone()));
             }
-            // Out of descriptors and the like: the listener itself is fine.
-            Err(e) => eprintln!("accept: {e}"),
+            // Out of descriptors and the like: the listener itself is fine; pause rather
+            // than spin until a connection closes.
+            Err(e) => {
+                eprintln!("accept: {e}");
+                flywheel::time::sleep(Duration::from_millis(10)).await;
+            }
         }
         while connections.try_join_next().is_some() {}
     };

@@ -37,6 +37,14 @@ static ORPHANS: Mutex<Vec<std::process::Child>> = parking_lot::const_mutex(Vec::
 #[cfg(target_os = "linux")]
 static NO_PIDFD: AtomicBool = AtomicBool::new(false);
 
+/// The errors of `pidfd_open` that mean "never on this system" (ENOSYS, EPERM, EACCES).
+#[cfg(target_os = "linux")]
+const PIDFD_UNSUPPORTED: [i32; 3] = [
+    rustix::io::Errno::NOSYS.raw_os_error(),
+    rustix::io::Errno::PERM.raw_os_error(),
+    rustix::io::Errno::ACCESS.raw_os_error(),
+];
+
 /// How a child's exit (or any state change worth a `try_wait`) reaches its waiter.
 pub(super) enum ExitWatch {
     /// Readable once the child has exited (and stays readable).
@@ -58,7 +66,12 @@ impl ExitWatch {
         if prefer_pidfd && !NO_PIDFD.load(Relaxed) {
             match pidfd(pid) {
                 Ok(watch) => return Ok(watch),
-                Err(_) => NO_PIDFD.store(true, Relaxed),
+                // An old kernel, or a seccomp filter: pidfds will not work later either.
+                Err(e) if matches!(e.raw_os_error(), Some(code) if PIDFD_UNSUPPORTED.contains(&code)) => {
+                    NO_PIDFD.store(true, Relaxed)
+                }
+                // Out of descriptors and the like: SIGCHLD for this child only.
+                Err(_) => {}
             }
         }
         let _ = (pid, prefer_pidfd);
