@@ -5,6 +5,7 @@
 //! [`try_join_all`] (`gather`), [`as_completed`], and [`select`] / [`select_all`].
 
 mod as_completed;
+pub(crate) mod callback;
 pub(crate) mod cell;
 mod error;
 mod gather;

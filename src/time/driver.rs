@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::task::callback;
 use crate::time::clock::Clock;
 use crate::time::wheel::{Key, Wheel};
 
@@ -195,7 +196,8 @@ impl Handle {
             drop(inner);
             for waker in batch[..n].iter_mut() {
                 if let Some(waker) = waker.take() {
-                    waker.wake();
+                    // User code: a panic in it must not cost the rest of the batch.
+                    callback::wake(waker);
                 }
             }
             if n < FIRE_BATCH {
