@@ -13,6 +13,33 @@ pub(crate) use std::sync::atomic;
 #[cfg(all(test, flywheel_loom))]
 pub(crate) use loom::sync::atomic;
 
+/// A mutex: parking_lot's, or loom's behind parking_lot's API (`lock` returns the guard).
+#[cfg(not(all(test, flywheel_loom)))]
+pub(crate) use parking_lot::Mutex;
+
+#[cfg(all(test, flywheel_loom))]
+pub(crate) use self::loom_mutex::Mutex;
+
+#[cfg(all(test, flywheel_loom))]
+mod loom_mutex {
+    /// loom's mutex with parking_lot's API: no poisoning.
+    #[derive(Debug)]
+    pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Mutex<T> {
+            Mutex(loom::sync::Mutex::new(value))
+        }
+
+        pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+            // A model thread that panicked while holding the lock fails the model anyway.
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+    }
+}
+
 /// A cell for data whose exclusive access is proven by a protocol rather than by the type
 /// system. It hands out raw pointers only; dereferencing them is `unsafe` and happens in
 /// `task/cell.rs` alone. Under loom every access is checked against the model's

@@ -14,7 +14,7 @@ use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use common::{current_thread, multi_thread, watchdog, Flavour};
-use flywheel::task::yield_now;
+use flywheel::task::{yield_now, JoinSet};
 use flywheel::time::sleep_until;
 use flywheel::{Builder, Runtime};
 
@@ -128,6 +128,72 @@ fn a_panicking_timer_waker_does_not_stop_its_batch_or_the_runtime() {
 }
 
 #[test]
+fn a_panicking_parent_waker_of_a_join_set_does_not_kill_the_worker() {
+    for (name, make) in ALL {
+        watchdog(move || {
+            let rt = make();
+            let mut set = JoinSet::new();
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            set.spawn_on(
+                async move {
+                    rx.await.unwrap();
+                    1
+                },
+                rt.handle(),
+            );
+            // A foreign executor waits on the set with a waker that panics.
+            let waker = Waker::from(Arc::new(PanicOnWake));
+            assert!(set
+                .poll_join_next(&mut Context::from_waker(&waker))
+                .is_pending());
+            drop(waker);
+            tx.send(()).unwrap();
+            assert_still_running(name, &rt);
+            let out = rt.block_on(set.join_next()).unwrap().unwrap();
+            assert_eq!(out, 1, "{name}");
+            assert_still_running(name, &rt);
+        });
+    }
+}
+
+#[test]
+fn a_parent_waker_whose_drop_panics_does_not_kill_the_worker() {
+    for (name, make) in ALL {
+        watchdog(move || {
+            let rt = make();
+            let mut set = JoinSet::new();
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            set.spawn_on(
+                async move {
+                    rx.await.unwrap();
+                    1
+                },
+                rt.handle(),
+            );
+            let woken = Arc::new(AtomicUsize::new(0));
+            let waker = Waker::from(Arc::new(PanicOnDrop {
+                woken: woken.clone(),
+            }));
+            assert!(set
+                .poll_join_next(&mut Context::from_waker(&waker))
+                .is_pending());
+            // The set holds the last reference now: the member's completion wakes it by
+            // value on a runtime thread, which drops it.
+            drop(waker);
+            tx.send(()).unwrap();
+            while woken.load(SeqCst) == 0 {
+                rt.block_on(yield_now());
+            }
+            assert_still_running(name, &rt);
+            let out = rt.block_on(set.join_next()).unwrap().unwrap();
+            assert_eq!(out, 1, "{name}");
+            assert_eq!(woken.load(SeqCst), 1, "{name}");
+            assert_still_running(name, &rt);
+        });
+    }
+}
+
+#[test]
 fn a_join_handle_dropped_with_a_waker_whose_drop_panics_does_not_panic() {
     for (name, make) in ALL {
         watchdog(move || {
@@ -175,6 +241,28 @@ impl Drop for DriveOnDrop {
             });
         }
     }
+}
+
+#[test]
+fn replacing_the_parent_waker_drops_the_old_one_outside_the_lock() {
+    watchdog(|| {
+        let rt = current_thread();
+        let mut set = JoinSet::new();
+        set.spawn_on(async { 42 }, rt.handle());
+        // The task has not run (nothing drives a current-thread runtime yet).
+        let waker = Waker::from(Arc::new(DriveOnDrop { rt: Some(rt) }));
+        assert!(set
+            .poll_join_next(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        // Replacing the stored waker drops the last reference to the old one, which runs
+        // the task; its completion wakes the set.
+        let noop = futures::task::noop_waker();
+        assert!(set
+            .poll_join_next(&mut Context::from_waker(&noop))
+            .is_pending());
+        assert_eq!(set.try_join_next().unwrap().unwrap(), 42);
+    });
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod join_handle;
 mod join_set;
 #[cfg(all(test, flywheel_loom))]
 mod loom_state;
+mod ready;
 mod select;
 pub(crate) mod state;
 mod wait;
