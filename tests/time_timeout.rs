@@ -4,6 +4,7 @@
 mod common;
 
 use std::error::Error;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,5 +140,28 @@ fn timeout_is_send_when_its_future_is() {
         let t = timeout(Duration::from_secs(1), async { 1 });
         check(&t);
         assert_eq!(flywheel::run(t.into_inner()), 1);
+    });
+}
+
+#[test]
+fn extreme_durations_are_neither_an_overflow_nor_a_hang() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                assert_eq!(timeout(Duration::MAX, async { 3 }).await, Ok(3));
+                let slow = sleep(Duration::from_millis(2));
+                assert_eq!(timeout(Duration::MAX, slow).await, Ok(()));
+                let far = Instant::now() + Duration::from_secs(1 << 40);
+                assert_eq!(timeout_at(far, async { 4 }).await, Ok(4));
+                let mut nap = Box::pin(sleep(Duration::MAX));
+                let polled = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(nap.as_mut().poll(cx).is_pending())
+                });
+                assert!(polled.await);
+                let soon = Instant::now() + Duration::from_millis(2);
+                nap.as_mut().reset(soon);
+                nap.await;
+            });
+        }
     });
 }

@@ -70,11 +70,14 @@ impl Entry {
     /// The runtime's handle, found now if not known yet.
     #[track_caller]
     fn handle(&mut self) -> &Handle {
-        self.handle
-            .get_or_insert_with(|| match context::try_current() {
-                Some(handle) => handle,
+        // No closure here: the panic must report our caller's caller, not this file.
+        if self.handle.is_none() {
+            match context::try_current() {
+                Some(handle) => self.handle = Some(handle),
                 None => panic!("{NO_RUNTIME}"),
-            })
+            }
+        }
+        self.handle.as_ref().expect("found just above")
     }
 
     /// The runtime clock's time (the runtime is looked up if not known yet).
