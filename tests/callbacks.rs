@@ -6,11 +6,11 @@
 
 mod common;
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use common::{current_thread, multi_thread, watchdog, Flavour};
@@ -284,4 +284,57 @@ fn a_waker_dropped_by_a_join_handle_may_drive_the_runtime() {
         drop(task);
         assert_eq!(ran.load(SeqCst), 1, "dropping the handle ran the runtime");
     });
+}
+
+#[test]
+fn wakers_called_by_the_runtime_may_reenter_it() {
+    // A waker that spawns onto the runtime from inside the wake: no runtime lock is held.
+    struct SpawnOnWake {
+        handle: flywheel::Handle,
+        spawned: Arc<AtomicUsize>,
+    }
+    impl Wake for SpawnOnWake {
+        fn wake(self: Arc<Self>) {
+            let spawned = self.spawned.clone();
+            drop(self.handle.spawn(async move {
+                spawned.fetch_add(1, SeqCst);
+            }));
+        }
+    }
+    for (name, make) in ALL {
+        watchdog(move || {
+            let rt = make();
+            let spawned = Arc::new(AtomicUsize::new(0));
+            let waker = Waker::from(Arc::new(SpawnOnWake {
+                handle: rt.handle().clone(),
+                spawned: spawned.clone(),
+            }));
+            let mut task = rt.spawn(yield_now());
+            assert!(Pin::new(&mut task)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+            let mut set = JoinSet::new();
+            set.spawn_on(yield_now(), rt.handle());
+            assert!(set
+                .poll_join_next(&mut Context::from_waker(&waker))
+                .is_pending());
+            rt.block_on(async {
+                let mut sleep = Box::pin(flywheel::time::sleep(Duration::from_millis(5)));
+                poll_fn(|_| {
+                    let polled = sleep.as_mut().poll(&mut Context::from_waker(&waker));
+                    assert!(polled.is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+                let start = Instant::now();
+                while spawned.load(SeqCst) < 3 && start.elapsed() < Duration::from_secs(5) {
+                    yield_now().await;
+                }
+                drop(sleep);
+            });
+            assert_eq!(spawned.load(SeqCst), 3, "{name}");
+            drop(task);
+            drop(set);
+        });
+    }
 }

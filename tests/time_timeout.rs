@@ -144,6 +144,37 @@ fn timeout_is_send_when_its_future_is() {
 }
 
 #[test]
+fn the_future_is_dropped_with_the_timeout_not_when_time_runs_out() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                let drops = common::DropCounter::new();
+                let guard = drops.guard();
+                let bounded = timeout(Duration::from_millis(2), async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                });
+                let mut bounded = std::pin::pin!(bounded);
+                assert!(bounded.as_mut().await.is_err());
+                assert_eq!(drops.count(), 0, "still held by the Timeout");
+            });
+            // Elapsed, and still there to take back.
+            let drops = common::DropCounter::new();
+            let guard = drops.guard();
+            let inner = async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            };
+            let mut bounded = Box::pin(timeout(Duration::from_millis(2), inner));
+            assert!(rt.block_on(bounded.as_mut()).is_err());
+            assert_eq!(drops.count(), 0);
+            drop(bounded);
+            assert_eq!(drops.count(), 1, "dropped with the Timeout, exactly once");
+        }
+    });
+}
+
+#[test]
 fn extreme_durations_are_neither_an_overflow_nor_a_hang() {
     common::watchdog(|| {
         for rt in runtimes() {

@@ -60,6 +60,12 @@ impl Handle {
         self.io.unpark();
     }
 
+    /// The runtime has shut down (its scheduler has stopped): every timer of it ends (see
+    /// `time::driver`), whoever still holds the runtime's handle.
+    pub(crate) fn shutdown(&self) {
+        self.time.shutdown();
+    }
+
     /// Called when a thread of the runtime goes idle. With a paused clock, wakes the thread
     /// in the driver so it re-checks whether the whole runtime is idle and the clock may
     /// jump to the next timer; otherwise does nothing (one atomic load).

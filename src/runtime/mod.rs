@@ -237,6 +237,7 @@ impl Runtime {
         for task in shared.owned.close_and_take_all() {
             task.shutdown();
         }
+        shared.driver_handle.shutdown();
         if let Flavor::MultiThread(mt) = &shared.flavor {
             mt.drain_injector();
         }

@@ -171,7 +171,8 @@ impl Interval {
     ///
     /// # Panics
     ///
-    /// Awaiting it outside a flywheel runtime panics.
+    /// Awaiting it outside a flywheel runtime panics, and so does awaiting a tick that is
+    /// not yet due after the runtime shut down (see [`Sleep`](crate::time::Sleep)).
     ///
     /// # Examples
     ///

@@ -139,6 +139,20 @@ impl<T> Wheel<T> {
         Some(self.free_node(key.index))
     }
 
+    /// Removes every entry, due or not, and returns their values (the time driver shutting
+    /// down). Their keys go stale, as when they fire.
+    pub(crate) fn drain(&mut self) -> Vec<T> {
+        let mut values = Vec::with_capacity(self.len);
+        for index in 0..self.nodes.len() {
+            if self.nodes[index].place != Place::Free {
+                let index = index as u32;
+                self.unlink(index);
+                values.push(self.free_node(index));
+            }
+        }
+        values
+    }
+
     /// The value of a live entry.
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         self.node_mut(key)?.value.as_mut()
@@ -379,6 +393,27 @@ mod tests {
             "a stale key cancelled a newer timer"
         );
         assert_eq!(wheel.remove(live), Some(2));
+    }
+
+    #[test]
+    fn drain_takes_every_entry_and_leaves_an_empty_wheel() {
+        let mut wheel = Wheel::new();
+        let deadlines = [1, 1, 70, 5000, 1 << 30, u64::MAX];
+        let keys: Vec<Key> = deadlines.map(|d| wheel.insert(d, d)).to_vec();
+        // Two are due at 1: `poll` hands out one and leaves the other pending.
+        let first = wheel.poll(1).expect("due");
+        let mut all = wheel.drain();
+        all.push(first);
+        all.sort_unstable();
+        assert_eq!(all, deadlines);
+        assert_eq!(wheel.len(), 0);
+        assert_eq!(wheel.next_expiration(), None);
+        for key in keys {
+            assert_eq!(wheel.remove(key), None);
+        }
+        // Reusable afterwards.
+        wheel.insert(3, 3);
+        assert_eq!(drain(&mut wheel, 3), vec![3]);
     }
 
     #[test]
