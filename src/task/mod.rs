@@ -13,6 +13,10 @@ mod group;
 mod join_handle;
 mod join_set;
 #[cfg(all(test, flywheel_loom))]
+mod loom_join;
+#[cfg(all(test, flywheel_loom))]
+mod loom_ready;
+#[cfg(all(test, flywheel_loom))]
 mod loom_state;
 mod ready;
 mod select;
