@@ -1,10 +1,11 @@
 //! The synchronisation primitives that loom models check: std's atomics and `Arc`, and
 //! parking_lot's locks, normally; loom's when the crate's own unit tests are built with
 //! `--cfg flywheel_loom`, so the state machines built on them can be model-checked (see
-//! `task/loom_state.rs`, `runtime/scheduler/loom_idle.rs` and `io/loom_readiness.rs` for
-//! the commands). Only test
-//! builds use loom (it is a dev-dependency): a plain build, the doctests and the integration
-//! tests keep std's and parking_lot's types even under that cfg.
+//! `task/loom_state.rs`, `task/loom_join.rs`, `task/loom_ready.rs`,
+//! `runtime/scheduler/loom_idle.rs` and `io/loom_readiness.rs`; `cargo test --release --lib
+//! loom_` under that cfg runs them all). Only test builds use loom (it is a dev-dependency):
+//! a plain build, the doctests and the integration tests keep std's and parking_lot's types
+//! even under that cfg.
 //!
 //! The locks keep parking_lot's API (`lock()` returns the guard, `Condvar::wait` takes
 //! `&mut guard`) under loom too, so the code using them reads the same in both builds.
@@ -82,3 +83,33 @@ mod loom_lock {
         }
     }
 }
+
+/// A cell for data whose exclusive access is proven by a protocol rather than by the type
+/// system. It hands out raw pointers only; dereferencing them is `unsafe` and happens in
+/// `task/cell.rs` alone. Under loom every access is checked against the model's
+/// happens-before order, so a protocol that lets two threads touch it at once fails the model.
+#[cfg(not(all(test, flywheel_loom)))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(all(test, flywheel_loom)))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer the caller may read through.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a pointer the caller may write through.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(all(test, flywheel_loom))]
+pub(crate) use loom::cell::UnsafeCell;

@@ -287,3 +287,194 @@ fn a_detached_output_is_dropped_even_while_a_waker_of_the_task_lives() {
         });
     }
 }
+
+/// A waker that counts nothing but its own drop.
+struct CountedWaker(#[allow(dead_code)] common::DropGuard);
+
+impl std::task::Wake for CountedWaker {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[test]
+fn a_dropped_join_handle_releases_its_waker_at_once() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            let mut task = rt.spawn(async move {
+                let _ = rx.await;
+            });
+            let drops = DropCounter::new();
+            let waker = std::task::Waker::from(Arc::new(CountedWaker(drops.guard())));
+            let polled = Pin::new(&mut task).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending(), "{name}");
+            drop(waker);
+            assert_eq!(drops.count(), 0, "{name}: the task holds the join waker");
+
+            // Re-polling with another waker releases the first one...
+            let other = DropCounter::new();
+            let waker = std::task::Waker::from(Arc::new(CountedWaker(other.guard())));
+            let polled = Pin::new(&mut task).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending(), "{name}");
+            drop(waker);
+            assert_eq!(drops.count(), 1, "{name}: the replaced waker was released");
+
+            // ...and dropping the handle releases the current one, while the task runs on.
+            drop(task);
+            assert_eq!(
+                other.count(),
+                1,
+                "{name}: the dropped JoinHandle's waker is still held by the task"
+            );
+            tx.send(()).unwrap();
+        });
+    }
+}
+
+#[test]
+fn a_join_handle_dropped_after_completion_releases_its_waker() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let (tx, rx) = futures_channel::oneshot::channel::<()>();
+            let mut task = rt.spawn(async move {
+                let _ = rx.await;
+            });
+            let drops = DropCounter::new();
+            let waker = std::task::Waker::from(Arc::new(CountedWaker(drops.guard())));
+            let polled = Pin::new(&mut task).poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending(), "{name}");
+            drop(waker);
+            tx.send(()).unwrap();
+            rt.block_on(async {
+                while !task.is_finished() {
+                    yield_now().await;
+                }
+            });
+            drop(task);
+            assert_eq!(drops.count(), 1, "{name}");
+        });
+    }
+}
+
+/// Panics when dropped, with a known payload.
+struct PanicOnDrop;
+
+const DROP_PANIC: &str = "PanicOnDrop: dropped (on purpose)";
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("{}", DROP_PANIC);
+    }
+}
+
+/// Spawns a task that holds a `PanicOnDrop` across an await that never finishes, and waits
+/// until it is there.
+fn spawn_panicking_on_drop(rt: &flywheel::Runtime) -> flywheel::task::JoinHandle<()> {
+    let (tx, rx) = mpsc::channel();
+    let task = rt.spawn(async move {
+        let _guard = PanicOnDrop;
+        tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    rt.block_on(async {
+        while rx.try_recv().is_err() {
+            yield_now().await;
+        }
+    });
+    task
+}
+
+fn assert_drop_panic(name: &str, err: JoinError) {
+    assert!(err.is_panic() && !err.is_cancelled(), "{name}: {err:?}");
+    let payload = err.into_panic();
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some(DROP_PANIC),
+        "{name}: the payload of the drop's panic"
+    );
+}
+
+#[test]
+fn an_aborted_task_whose_future_panics_on_drop_reports_the_panic() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let task = spawn_panicking_on_drop(&rt);
+            task.abort();
+            let err = rt.block_on(task).unwrap_err();
+            assert_drop_panic(name, err);
+            assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1, "{name}");
+        });
+    }
+}
+
+#[test]
+fn a_task_cancelled_by_shutdown_whose_future_panics_on_drop_reports_the_panic() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let rt = make();
+            let task = spawn_panicking_on_drop(&rt);
+            drop(rt);
+            let err = futures::executor::block_on(task).unwrap_err();
+            assert_drop_panic(name, err);
+        });
+    }
+}
+
+/// Where the panic raised by `f` (on this thread) says it comes from.
+fn panic_location(f: impl FnOnce()) -> (String, u32) {
+    use std::cell::RefCell;
+    use std::sync::Once;
+    thread_local! {
+        static CAUGHT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
+        static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(|c| c.get()) {
+                let location = info.location().map(|l| (l.file().to_owned(), l.line()));
+                CAUGHT.with(|c| *c.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    assert!(result.is_err(), "expected a panic");
+    CAUGHT
+        .with(|c| c.borrow_mut().take())
+        .expect("the hook saw the panic")
+}
+
+#[test]
+fn misuse_panics_point_at_the_caller() {
+    use flywheel::task::select_all;
+    use std::future::Ready;
+    watchdog(|| {
+        let here = |line| (file!().to_owned(), line);
+        let rt = current_thread();
+        let task = rt.spawn(std::future::pending::<()>());
+        task.abort();
+        let err = rt.block_on(task).unwrap_err();
+        let line = line!() + 1;
+        let at = panic_location(|| drop(err.into_panic()));
+        assert_eq!(at, here(line), "JoinError::into_panic");
+
+        let mut task = rt.spawn(async {});
+        rt.block_on(&mut task).unwrap();
+        let noop = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&noop);
+        let line = line!() + 1;
+        let at = panic_location(|| drop(Pin::new(&mut task).poll(&mut cx)));
+        assert_eq!(at, here(line), "JoinHandle polled after Ready");
+
+        let line = line!() + 1;
+        let at = panic_location(|| drop(select_all(Vec::<Ready<()>>::new())));
+        assert_eq!(at, here(line), "select_all of nothing");
+    });
+}

@@ -192,3 +192,34 @@ fn interval_is_send_sync_unpin() {
         check(&interval(MS));
     });
 }
+
+/// Beyond the wheel's span (about two years), well within what an `Instant` holds.
+const YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+#[test]
+fn huge_periods_and_late_ticks_do_not_overflow() {
+    common::watchdog(|| {
+        for rt in paused_runtimes() {
+            rt.block_on(async {
+                for behavior in [
+                    MissedTickBehavior::Burst,
+                    MissedTickBehavior::Delay,
+                    MissedTickBehavior::Skip,
+                ] {
+                    for period in [Duration::MAX, YEARS, MS] {
+                        let mut ticker = interval(period);
+                        ticker.set_missed_tick_behavior(behavior);
+                        let first = ticker.tick().await;
+                        // Late by far more than the wheel spans.
+                        advance(Duration::from_secs(1 << 36)).await;
+                        let second = ticker.tick().await;
+                        assert!(second >= first, "{behavior:?} {period:?}");
+                        ticker.reset();
+                        let mut other = interval_at(Instant::now(), period);
+                        other.tick().await;
+                    }
+                }
+            });
+        }
+    });
+}

@@ -233,3 +233,104 @@ fn sleeps_beyond_the_wheel_horizon_complete_on_time() {
         }
     });
 }
+
+#[test]
+fn advancing_by_the_largest_duration_neither_panics_nor_hangs() {
+    common::watchdog(|| {
+        for rt in both() {
+            rt.block_on(async {
+                let alarm = flywheel::spawn(sleep(3600 * SEC));
+                advance(Duration::MAX).await;
+                alarm.await.unwrap();
+                // Again, at the end of time, and with every kind of timer.
+                advance(Duration::MAX).await;
+                advance(Duration::from_secs(u64::MAX / 2)).await;
+                sleep(SEC).await;
+                sleep(Duration::MAX).await;
+                assert_eq!(timeout(Duration::MAX, async { 1 }).await, Ok(1));
+                let never = std::future::pending::<()>();
+                assert!(timeout(Duration::MAX, never).await.is_err());
+                let mut ticker = interval(Duration::MAX);
+                ticker.tick().await;
+                ticker.tick().await;
+                // A clock that was paused at the end of time runs on from there.
+                flywheel::time::resume();
+                flywheel::time::pause();
+                sleep(SEC).await;
+            });
+        }
+    });
+}
+
+#[test]
+fn huge_but_representable_advances_keep_timers_working() {
+    common::watchdog(|| {
+        for rt in both() {
+            rt.block_on(async {
+                // Far beyond the wheel's span, within what an Instant can hold.
+                let far = Duration::from_secs(1 << 40);
+                advance(far).await;
+                let nap = sleep(10 * SEC);
+                let due = nap.deadline();
+                let alarm = flywheel::spawn(nap);
+                advance(4 * SEC).await;
+                assert!(!alarm.is_finished(), "fired early");
+                advance(6 * SEC).await;
+                alarm.await.unwrap();
+                assert!(sleep(Duration::ZERO).deadline() >= due);
+            });
+        }
+    });
+}
+
+#[test]
+fn time_misuse_panics_point_at_the_caller() {
+    common::watchdog(|| {
+        let here = |line| (file!().to_owned(), line);
+        let line = line!() + 1;
+        let at = panic_location(|| flywheel::time::pause());
+        assert_eq!(at, here(line), "pause");
+        let line = line!() + 1;
+        let at = panic_location(|| flywheel::time::resume());
+        assert_eq!(at, here(line), "resume");
+        let line = line!() + 1;
+        let at = panic_location(|| drop(advance(SEC)));
+        assert_eq!(at, here(line), "advance");
+        let line = line!() + 1;
+        let at = panic_location(|| drop(interval(Duration::ZERO)));
+        assert_eq!(at, here(line), "interval(ZERO)");
+        let mut ticker = interval(SEC);
+        let line = line!() + 1;
+        let at = panic_location(|| ticker.reset());
+        assert_eq!(at, here(line), "Interval::reset outside a runtime");
+    });
+}
+
+/// Where the panic raised by `f` (on this thread) says it comes from.
+fn panic_location(f: impl FnOnce()) -> (String, u32) {
+    use std::cell::{Cell, RefCell};
+    use std::sync::Once;
+    thread_local! {
+        static CAUGHT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
+        static CATCHING: Cell<bool> = const { Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(Cell::get) {
+                let location = info.location().map(|l| (l.file().to_owned(), l.line()));
+                CAUGHT.with(|c| *c.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    assert!(result.is_err(), "expected a panic");
+    CAUGHT
+        .with(|c| c.borrow_mut().take())
+        .expect("the hook saw the panic")
+}

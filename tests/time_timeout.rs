@@ -4,6 +4,7 @@
 mod common;
 
 use std::error::Error;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -139,5 +140,59 @@ fn timeout_is_send_when_its_future_is() {
         let t = timeout(Duration::from_secs(1), async { 1 });
         check(&t);
         assert_eq!(flywheel::run(t.into_inner()), 1);
+    });
+}
+
+#[test]
+fn the_future_is_dropped_with_the_timeout_not_when_time_runs_out() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                let drops = common::DropCounter::new();
+                let guard = drops.guard();
+                let bounded = timeout(Duration::from_millis(2), async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                });
+                let mut bounded = std::pin::pin!(bounded);
+                assert!(bounded.as_mut().await.is_err());
+                assert_eq!(drops.count(), 0, "still held by the Timeout");
+            });
+            // Elapsed, and still there to take back.
+            let drops = common::DropCounter::new();
+            let guard = drops.guard();
+            let inner = async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            };
+            let mut bounded = Box::pin(timeout(Duration::from_millis(2), inner));
+            assert!(rt.block_on(bounded.as_mut()).is_err());
+            assert_eq!(drops.count(), 0);
+            drop(bounded);
+            assert_eq!(drops.count(), 1, "dropped with the Timeout, exactly once");
+        }
+    });
+}
+
+#[test]
+fn extreme_durations_are_neither_an_overflow_nor_a_hang() {
+    common::watchdog(|| {
+        for rt in runtimes() {
+            rt.block_on(async {
+                assert_eq!(timeout(Duration::MAX, async { 3 }).await, Ok(3));
+                let slow = sleep(Duration::from_millis(2));
+                assert_eq!(timeout(Duration::MAX, slow).await, Ok(()));
+                let far = Instant::now() + Duration::from_secs(1 << 40);
+                assert_eq!(timeout_at(far, async { 4 }).await, Ok(4));
+                let mut nap = Box::pin(sleep(Duration::MAX));
+                let polled = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(nap.as_mut().poll(cx).is_pending())
+                });
+                assert!(polled.await);
+                let soon = Instant::now() + Duration::from_millis(2);
+                nap.as_mut().reset(soon);
+                nap.await;
+            });
+        }
     });
 }

@@ -56,10 +56,12 @@ impl Driver {
 
 impl Handle {
     /// Shuts the drivers down once the runtime's scheduler has stopped: every I/O wait on a
-    /// source of this runtime fails from then on (waiters are woken to see it), even while
-    /// handles, join handles or wakers of the runtime live on.
+    /// source of this runtime fails from then on (waiters are woken to see it), and every
+    /// timer of it ends (see `time::driver`), even while handles, join handles or wakers of
+    /// the runtime live on.
     pub(crate) fn shutdown(&self) {
         self.io.shutdown();
+        self.time.shutdown();
     }
 
     /// Interrupts a thread blocked in `Driver::park`.

@@ -4,19 +4,40 @@
 //! `JoinHandle<T>` as `Arc<dyn Join<T>>`, and every `Waker` is the same `Arc` through
 //! futures-task's `ArcWake` (cloning a waker bumps the count; it never allocates).
 //!
-//! Fields and who may touch them:
-//! - `header.state`: anyone, atomically (see `state.rs`).
+//! # Who may touch which field, in which state
+//!
+//! This is the one authoritative list; every `unsafe` block below cites a rule from it, and
+//! the bits are those of `state.rs`.
+//!
+//! - `header.state`: anyone, atomically.
 //! - `header.handle`, `header.blocking`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it.
-//! - `stage`: the future, then its output. Only the thread holding `RUNNING` may touch it
-//!   while `COMPLETE` is clear; once `COMPLETE` is set only the `JoinHandle` may (it is not
-//!   `Clone` and polls through `&mut self`, so one thread at a time), or, when the handle
-//!   was already gone at completion (`JOIN_INTEREST` clear), the completing thread, which
-//!   drops the output at once so that wakers outliving the task do not keep it alive.
-//! - `join_waker`: while `JOIN_WAKER` is clear only the `JoinHandle` may write it; while it
-//!   is set both the handle and the completing thread may only read it (`wake_by_ref`,
-//!   `will_wake`). It is dropped with the cell.
+//! - `stage` (the future, then its output):
+//!   - **S1** While `COMPLETE` is clear, only the thread holding `RUNNING` touches it.
+//!   - **S2** Once `COMPLETE` is set, it belongs to the `JoinHandle` (which is not `Clone`
+//!     and polls through `&mut self`, so one thread at a time): it reads the output, or
+//!     drops it in its own `Drop`.
+//!   - **S3** If `JOIN_INTEREST` was already clear when `COMPLETE` was set, the completing
+//!     thread drops the output at once, so that wakers outliving the task do not keep it
+//!     alive. (Whichever of the two transitions comes second decides: never both.)
+//! - `join` (the join-waker slot, `JoinWaker`):
+//!   - **J1** While `JOIN_WAKER` is clear (and the handle lives), the slot is the
+//!     `JoinHandle`'s alone: it may read, replace and drop the waker.
+//!   - **J2** While `JOIN_WAKER` is set, nobody writes the slot: the handle may read it
+//!     (`will_wake`), and so may the completing thread once `COMPLETE` is set (to wake it).
+//!   - **J3** Only the handle sets `JOIN_WAKER`, and only while `COMPLETE` is clear; when
+//!     that fails the task is complete and the slot stays the handle's (J1).
+//!   - **J4** Before `COMPLETE`, only the handle clears `JOIN_WAKER`: to replace its waker,
+//!     or, together with `JOIN_INTEREST`, when it is dropped; it then drops the waker at
+//!     once, so a dropped `JoinHandle` pins nothing that last polled it.
+//!   - **J5** After `COMPLETE`, only the completing thread clears `JOIN_WAKER`, once it has
+//!     woken the waker. If `JOIN_INTEREST` was clear by then, the handle was dropped
+//!     meanwhile and left the waker to it: the completing thread drops it. Otherwise the
+//!     slot is the handle's again (J1), which drops the waker with itself.
+//!
+//! Wakers, futures and outputs are user code: the runtime's threads call and drop them
+//! through `task::callback`, which contains a panic, and never while holding a lock.
 //!
 //! This is the only module allowed `unsafe`: each block relies on one of the rules above.
 #![allow(unsafe_code)]
@@ -33,8 +54,9 @@ use futures_task::{waker_ref, ArcWake};
 
 use crate::runtime::scheduler::{schedule, Kind};
 use crate::runtime::{coop, Handle};
+use crate::task::callback;
 use crate::task::error::JoinError;
-use crate::task::state::{Idle, Run, State, Submit};
+use crate::task::state::{Idle, Run, Snapshot, State, Submit};
 
 /// `owned_key` of a task that is not in a runtime's owned set (blocking tasks).
 pub(crate) const NOT_OWNED: usize = usize::MAX;
@@ -63,12 +85,12 @@ enum Stage<F: Future> {
 pub(crate) struct Cell<F: Future> {
     header: Header,
     stage: UnsafeCell<Stage<F>>,
-    join_waker: UnsafeCell<Option<Waker>>,
+    join: JoinWaker,
 }
 
-// SAFETY: the stage and join waker are only reached under the RUNNING / COMPLETE / JOIN_WAKER
-// rules in the module docs, which give one writer at a time; F and its output are Send, so
-// whichever thread holds those rights may own them.
+// SAFETY: the stage and the join waker are only reached under rules S1-S3 and J1-J5 in the
+// module docs, which give one writer at a time; F and its output are Send, so whichever
+// thread holds those rights may own them.
 unsafe impl<F: Future + Send> Sync for Cell<F> where F::Output: Send {}
 
 /// What the schedulers see of a task.
@@ -84,10 +106,11 @@ pub(crate) trait Runnable: Send + Sync {
 
 /// What a `JoinHandle<T>` sees of a task.
 pub(crate) trait Join<T>: Runnable {
-    /// Takes the output once the task is complete; registers the waker otherwise.
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>>;
-    /// The `JoinHandle` is dropped: gives up join interest, and drops the output if the task
-    /// is already complete.
+    /// Takes the output once the task is complete (`Ready(None)` when it was taken
+    /// already); registers the waker otherwise.
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>>;
+    /// The `JoinHandle` is dropped: gives up join interest, releases its waker, and drops
+    /// the output if the task is already complete.
     fn drop_join_handle(&self);
 }
 
@@ -106,67 +129,60 @@ where
                 owned_key: AtomicUsize::new(NOT_OWNED),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
-            join_waker: UnsafeCell::new(None),
+            join: JoinWaker::new(),
         })
     }
 
-    /// Replaces the stage, dropping the future (or the output) in place; a panic from that
-    /// drop is swallowed so the runtime keeps going.
+    /// Replaces the stage and returns the old one, undropped.
     ///
     /// # Safety
     ///
-    /// The caller holds `RUNNING` and `COMPLETE` is clear.
-    unsafe fn set_stage(&self, stage: Stage<F>) {
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller holds RUNNING before COMPLETE (this function's contract),
-            // so no other thread reads or writes the stage.
-            let slot = unsafe { &mut *self.stage.get() };
-            *slot = stage;
-        }));
-        if let Err(payload) = result {
-            // The old value is gone either way; keep the stage consistent.
-            // SAFETY: as above, RUNNING is still ours.
-            let slot = unsafe { &mut *self.stage.get() };
-            if !matches!(slot, Stage::Finished(_)) {
-                *slot = Stage::Finished(Err(JoinError::panic(payload)));
-            }
-        }
+    /// The caller may write the stage: it holds `RUNNING` before `COMPLETE` (S1), or it is
+    /// the stage's owner after `COMPLETE` (S2, S3).
+    unsafe fn replace_stage(&self, stage: Stage<F>) -> Stage<F> {
+        // SAFETY: this function's contract gives the caller the stage alone.
+        let slot = unsafe { &mut *self.stage.get() };
+        std::mem::replace(slot, stage)
     }
 
-    /// Stores the output and publishes it; wakes the `JoinHandle`.
+    /// Stores the output and publishes it; wakes the `JoinHandle`. The future, if still
+    /// there, is dropped first; a panic from that drop is swallowed (the task's outcome is
+    /// the output it returned, or the panic it raised while polled).
     ///
     /// # Safety
     ///
     /// The caller holds `RUNNING` and `COMPLETE` is clear.
     unsafe fn complete(&self, output: Result<F::Output, JoinError>) {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.set_stage(Stage::Finished(output)) };
-        let prev = self.header.state.transition_to_complete();
+        // SAFETY: forwarded from this function's contract (S1).
+        let old = unsafe { self.replace_stage(Stage::Finished(output)) };
+        callback::release(old);
+        let state = &self.header.state;
+        let prev = state.transition_to_complete();
         if !prev.is_join_interested() {
-            // SAFETY: COMPLETE is set and the JoinHandle was gone before it was (JOIN_INTEREST
-            // is never set again), so no one else will ever touch the stage.
+            // SAFETY: S3: COMPLETE is set and the JoinHandle was gone before it was
+            // (JOIN_INTEREST is never set again), so no one else will ever touch the stage.
             unsafe { self.drop_output() };
-        } else if prev.is_join_waker_set() {
-            // SAFETY: JOIN_WAKER was set when COMPLETE was: the handle may no longer write
-            // the slot, and both sides only read it from now on.
-            let waker = unsafe { &*self.join_waker.get() };
-            if let Some(waker) = waker {
-                waker.wake_by_ref();
-            }
         }
+        // SAFETY: this thread just completed the task, and `prev` is what that returned.
+        unsafe { self.join.wake_after_complete(state, prev) };
     }
 
-    /// Drops the future and completes the task as cancelled.
+    /// Drops the future and completes the task: as cancelled, or, when the future's
+    /// destructor panics, as panicked with that payload.
     ///
     /// # Safety
     ///
     /// The caller holds `RUNNING` and `COMPLETE` is clear.
     unsafe fn cancel(&self) {
         // Drop the future first so its destructor runs before the handle hears of it.
-        // SAFETY: forwarded from this function's contract.
-        unsafe { self.set_stage(Stage::Consumed) };
+        // SAFETY: forwarded from this function's contract (S1).
+        let future = unsafe { self.replace_stage(Stage::Consumed) };
+        let error = match catch_unwind(AssertUnwindSafe(move || drop(future))) {
+            Ok(()) => JoinError::cancelled(),
+            Err(payload) => JoinError::panic(payload),
+        };
         // SAFETY: as above.
-        unsafe { self.complete(Err(JoinError::cancelled())) };
+        unsafe { self.complete(Err(error)) };
     }
 
     /// Drops a finished task's output that no `JoinHandle` will read, now rather than when
@@ -175,26 +191,25 @@ where
     ///
     /// # Safety
     ///
-    /// `COMPLETE` is set and the caller alone may touch the stage: it is the completing thread
-    /// and the `JoinHandle` was already dropped, or it is the `JoinHandle`'s `Drop`.
+    /// `COMPLETE` is set and the caller owns the stage: it is the completing thread and the
+    /// `JoinHandle` was already dropped (S3), or it is the `JoinHandle`'s `Drop` (S2).
     unsafe fn drop_output(&self) {
-        // SAFETY: the caller alone touches the stage (this function's contract).
-        let stage = unsafe { &mut *self.stage.get() };
-        let output = std::mem::replace(stage, Stage::Consumed);
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+        // SAFETY: forwarded from this function's contract.
+        let output = unsafe { self.replace_stage(Stage::Consumed) };
+        callback::release(output);
     }
 
     fn poll_future(self: &Arc<Self>) -> Poll<Result<F::Output, JoinError>> {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: this thread won RUNNING in `run`, so it alone touches the stage.
+            // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage.
             let stage = unsafe { &mut *self.stage.get() };
             let Stage::Running(future) = stage else {
                 unreachable!("a task is polled only while its future is present")
             };
             // SAFETY: the future lives inside the Arc allocation and is never moved out of
-            // it; it is dropped in place by `set_stage`.
+            // it until it is dropped (`replace_stage` moves it only to drop it).
             let future = unsafe { Pin::new_unchecked(future) };
             coop::budget(|| future.poll(&mut cx))
         }));
@@ -270,45 +285,24 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Result<F::Output, JoinError>> {
-        let state = &self.header.state;
-        let snapshot = state.load();
-        if !snapshot.is_complete() {
-            let registered = if !snapshot.is_join_waker_set() {
-                // SAFETY: JOIN_WAKER is clear, so the handle (us) alone owns the slot.
-                unsafe { *self.join_waker.get() = Some(cx.waker().clone()) };
-                state.set_join_waker().is_ok()
-            } else {
-                // SAFETY: JOIN_WAKER is set: shared reads only.
-                let current = unsafe { &*self.join_waker.get() };
-                if current.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    true
-                } else if state.unset_join_waker().is_ok() {
-                    // SAFETY: we just cleared JOIN_WAKER: the slot is ours again.
-                    unsafe { *self.join_waker.get() = Some(cx.waker().clone()) };
-                    state.set_join_waker().is_ok()
-                } else {
-                    false
-                }
-            };
-            if registered {
-                return Poll::Pending;
-            }
+    fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Output, JoinError>>> {
+        // SAFETY: only the JoinHandle calls `poll_join`, through `&mut self`.
+        if unsafe { self.join.register(&self.header.state, cx.waker()) }.is_pending() {
+            return Poll::Pending;
         }
-        // SAFETY: COMPLETE is set (observed with Acquire above or by a failed join-waker
-        // transition), so the stage belongs to the JoinHandle alone.
-        let stage = unsafe { &mut *self.stage.get() };
-        match std::mem::replace(stage, Stage::Consumed) {
-            Stage::Finished(output) => Poll::Ready(output),
-            _ => panic!(
-                "JoinHandle polled after it returned Ready; a JoinHandle yields its output once"
-            ),
+        // SAFETY: S2: `register` saw COMPLETE (with Acquire), so the stage belongs to the
+        // JoinHandle alone.
+        match unsafe { self.replace_stage(Stage::Consumed) } {
+            Stage::Finished(output) => Poll::Ready(Some(output)),
+            _ => Poll::Ready(None),
         }
     }
 
     fn drop_join_handle(&self) {
-        if self.header.state.drop_join_handle().is_complete() {
-            // SAFETY: COMPLETE was set while JOIN_INTEREST was still ours, so the stage
+        // SAFETY: the JoinHandle calls this once, from its `Drop`.
+        let prev = unsafe { self.join.drop_handle(&self.header.state) };
+        if prev.is_complete() {
+            // SAFETY: S2: COMPLETE was set while JOIN_INTEREST was still ours, so the stage
             // belongs to the JoinHandle, which is being dropped: no one else touches it.
             unsafe { self.drop_output() };
         }
@@ -329,6 +323,215 @@ where
     fn wake(self: Arc<Self>) {
         if self.header.state.transition_to_notified() == Submit::Yes {
             schedule(self, Kind::Wake);
+        }
+    }
+}
+
+/// The join-waker slot and its hand-over between the `JoinHandle` and the thread that
+/// completes the task (rules J1-J5 in the module docs). The caller passes the task's state
+/// word; each method is for one side only, which its `# Safety` section names.
+pub(crate) struct JoinWaker {
+    slot: crate::sync::UnsafeCell<Option<Waker>>,
+}
+
+impl JoinWaker {
+    pub(crate) fn new() -> JoinWaker {
+        JoinWaker {
+            slot: crate::sync::UnsafeCell::new(None),
+        }
+    }
+
+    /// The `JoinHandle` stores `waker` to be woken at completion. `Pending`: it is
+    /// registered; `Ready`: the task is complete, the handle may read the output (S2).
+    ///
+    /// # Safety
+    ///
+    /// Only the task's `JoinHandle` calls it (one thread at a time), while it lives.
+    pub(crate) unsafe fn register(&self, state: &State, waker: &Waker) -> Poll<()> {
+        let snapshot = state.load();
+        if snapshot.is_complete() {
+            return Poll::Ready(());
+        }
+        if snapshot.is_join_waker_set() {
+            let same = self.slot.with(|slot| {
+                // SAFETY: J2: JOIN_WAKER is set, so nobody writes the slot; we may read it.
+                let current = unsafe { &*slot };
+                current.as_ref().is_some_and(|w| w.will_wake(waker))
+            });
+            if same {
+                return Poll::Pending;
+            }
+            if state.unset_join_waker().is_err() {
+                return Poll::Ready(());
+            }
+        }
+        let old = self.slot.with_mut(|slot| {
+            // SAFETY: J1: JOIN_WAKER is clear (or we just cleared it, J4): the slot is ours.
+            let slot = unsafe { &mut *slot };
+            slot.replace(waker.clone())
+        });
+        callback::release(old);
+        match state.set_join_waker() {
+            Ok(()) => Poll::Pending,
+            // J3: completed first; the slot stays ours, the handle reads the output.
+            Err(_) => Poll::Ready(()),
+        }
+    }
+
+    /// The completing thread wakes the handle's waker, if one is registered, then hands the
+    /// slot back (J5), dropping the waker itself if the handle is gone.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the thread that completed the task, and `prev` is what its
+    /// `transition_to_complete` returned.
+    pub(crate) unsafe fn wake_after_complete(&self, state: &State, prev: Snapshot) {
+        if !prev.is_join_waker_set() {
+            // Never registered, or J4: the handle took its waker back when it was dropped.
+            return;
+        }
+        self.slot.with(|slot| {
+            // SAFETY: J2: JOIN_WAKER is set and we completed the task: we may read the slot.
+            let waker = unsafe { &*slot };
+            if let Some(waker) = waker {
+                callback::wake_by_ref(waker);
+            }
+        });
+        if !state.unset_join_waker_after_complete().is_join_interested() {
+            let waker = self.slot.with_mut(|slot| {
+                // SAFETY: J5: the handle was dropped while we held the slot, and left the
+                // waker to us.
+                unsafe { (*slot).take() }
+            });
+            callback::release(waker);
+        }
+    }
+
+    /// The `JoinHandle` is dropped: gives up join interest and releases its waker now,
+    /// unless the completing thread is waking it (which then drops it, J5). Returns the
+    /// state just before: when `COMPLETE`, the output is the handle's to drop (S2).
+    ///
+    /// # Safety
+    ///
+    /// Only the task's `JoinHandle` calls it, once, from its `Drop`.
+    pub(crate) unsafe fn drop_handle(&self, state: &State) -> Snapshot {
+        let prev = state.drop_join_handle();
+        if !(prev.is_complete() && prev.is_join_waker_set()) {
+            let waker = self.slot.with_mut(|slot| {
+                // SAFETY: J1/J4: JOIN_WAKER is clear now (we cleared it before COMPLETE, or
+                // the completing thread handed the slot back), so the slot is ours.
+                unsafe { (*slot).take() }
+            });
+            callback::release(waker);
+        }
+        prev
+    }
+}
+
+/// The join-waker hand-over on its own, for the loom models (`loom_join.rs`,
+/// `loom_ready.rs`): the real `State` and `JoinWaker`, around an output that is a number.
+/// The two sides are owned halves, the `JoinHandle` polling through `&mut self`, so "one
+/// handle, one completing thread" holds by construction and the models need no `unsafe`.
+/// `complete` and the handle's drop follow `Cell::complete` and `Cell::drop_join_handle`
+/// line for line.
+#[cfg(all(test, flywheel_loom))]
+pub(crate) mod model {
+    use std::task::{Poll, Waker};
+
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::atomic::Ordering::Relaxed;
+    use loom::sync::Arc;
+
+    use super::JoinWaker;
+    use crate::sync::UnsafeCell;
+    use crate::task::state::{Run, State};
+
+    struct Task {
+        state: State,
+        join: JoinWaker,
+        /// The stage: `Some(output)` between completion and whoever takes or drops it.
+        output: UnsafeCell<Option<usize>>,
+        /// Outputs dropped (not handed to the handle).
+        dropped: AtomicUsize,
+    }
+
+    /// The `JoinHandle`'s half.
+    pub(crate) struct Handle(Arc<Task>);
+
+    /// The completing thread's half.
+    pub(crate) struct Runner(Arc<Task>);
+
+    /// Looks at the task once both halves are gone.
+    pub(crate) struct Probe(Arc<Task>);
+
+    /// A task just spawned (queued, with a handle).
+    pub(crate) fn task() -> (Handle, Runner, Probe) {
+        let task = Arc::new(Task {
+            state: State::new(),
+            join: JoinWaker::new(),
+            output: UnsafeCell::new(None),
+            dropped: AtomicUsize::new(0),
+        });
+        (Handle(task.clone()), Runner(task.clone()), Probe(task))
+    }
+
+    impl Handle {
+        /// `JoinHandle::poll` with `waker`.
+        pub(crate) fn poll(&mut self, waker: &Waker) -> Poll<usize> {
+            let task = &*self.0;
+            // SAFETY: `Handle` is the one JoinHandle of the task, polled through `&mut`.
+            if unsafe { task.join.register(&task.state, waker) }.is_pending() {
+                return Poll::Pending;
+            }
+            // SAFETY: S2: `register` saw COMPLETE; the stage is the handle's.
+            let output = task.output.with_mut(|slot| unsafe { (*slot).take() });
+            Poll::Ready(output.expect("a complete task has its output until taken"))
+        }
+
+        /// Drops the handle; `true` when the task was complete by then.
+        pub(crate) fn drop_handle(self) -> bool {
+            let task = &*self.0;
+            // SAFETY: the one JoinHandle, once, as it goes.
+            let prev = unsafe { task.join.drop_handle(&task.state) };
+            if prev.is_complete() {
+                // SAFETY: S2.
+                let output = task.output.with_mut(|slot| unsafe { (*slot).take() });
+                if output.is_some() {
+                    task.dropped.fetch_add(1, Relaxed);
+                }
+            }
+            prev.is_complete()
+        }
+    }
+
+    impl Runner {
+        /// Runs the task to completion with `output`.
+        pub(crate) fn complete(self, output: usize) {
+            let task = &*self.0;
+            assert_eq!(task.state.transition_to_running(), Run::Poll);
+            // SAFETY: S1: RUNNING is ours.
+            task.output.with_mut(|slot| unsafe { *slot = Some(output) });
+            let prev = task.state.transition_to_complete();
+            if !prev.is_join_interested() {
+                // SAFETY: S3.
+                let output = task.output.with_mut(|slot| unsafe { (*slot).take() });
+                assert!(output.is_some());
+                task.dropped.fetch_add(1, Relaxed);
+            }
+            // SAFETY: this thread just completed the task; `prev` is what that returned.
+            unsafe { task.join.wake_after_complete(&task.state, prev) };
+        }
+    }
+
+    impl Probe {
+        /// Once both halves are gone: whether the join-waker slot is empty, and how many
+        /// outputs were dropped rather than handed out.
+        pub(crate) fn finish(self) -> (bool, usize) {
+            assert_eq!(Arc::strong_count(&self.0), 1, "a half is still alive");
+            let task = &*self.0;
+            // SAFETY: no other reference to the task exists.
+            let empty = task.join.slot.with(|slot| unsafe { (*slot).is_none() });
+            (empty, task.dropped.load(Relaxed))
         }
     }
 }

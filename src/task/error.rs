@@ -43,7 +43,8 @@ impl JoinError {
         }
     }
 
-    /// True when the task was aborted, or dropped by a runtime shutting down.
+    /// True when the task was aborted, or dropped by a runtime shutting down, and dropping
+    /// its future did not panic (that makes it a panic: see [`is_panic`](JoinError::is_panic)).
     ///
     /// # Examples
     ///
@@ -58,7 +59,8 @@ impl JoinError {
         matches!(self.repr, Repr::Cancelled)
     }
 
-    /// True when the task panicked.
+    /// True when the task panicked: while polled, or, for a task that was aborted or shut
+    /// down, while its future was being dropped.
     ///
     /// # Examples
     ///
@@ -91,10 +93,15 @@ impl JoinError {
     ///     assert_eq!(payload.downcast_ref::<String>().unwrap(), "7");
     /// });
     /// ```
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic().expect(
-            "JoinError::into_panic called on a cancelled task; check is_panic() or use try_into_panic()",
-        )
+        match self.repr {
+            Repr::Panic(payload) => payload.into_inner(),
+            Repr::Cancelled => panic!(
+                "JoinError::into_panic called on a cancelled task; check is_panic() or use \
+                 try_into_panic()"
+            ),
+        }
     }
 
     /// The panic payload, or the error itself when the task was cancelled.

@@ -171,6 +171,8 @@ impl<T: Send + 'static> JoinAll<T> {
 impl<T: Send + 'static> Future for JoinAll<T> {
     type Output = Vec<T>;
 
+    // The cancellation panic below then names the `.await` that met it.
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
         let this = &mut *self;
         while let Some((index, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {

@@ -13,7 +13,8 @@ use crate::task::error::JoinError;
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task panicked or was
 /// cancelled. Dropping it detaches the task: the task keeps running and its output is
-/// dropped. It is `Unpin`, `Send` and `Sync`.
+/// dropped; the waker it was last polled with is released at once. It is `Unpin`, `Send`
+/// and `Sync`.
 ///
 /// # Examples
 ///
@@ -108,12 +109,24 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// # Panics
+    ///
+    /// When polled again after it returned `Ready`: a task's output is handed out once.
+    #[track_caller]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_join(cx)
+        match self.raw.poll_join(cx) {
+            Poll::Ready(Some(output)) => Poll::Ready(output),
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => panic!(
+                "JoinHandle polled after it returned Ready: a task's output is handed out \
+                 once; keep the result of the first `.await` instead of polling again"
+            ),
+        }
     }
 }
 
 impl<T> Drop for JoinHandle<T> {
+    /// Detaches the task and releases the waker it was last polled with, at once.
     fn drop(&mut self) {
         self.raw.drop_join_handle();
     }

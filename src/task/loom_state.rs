@@ -9,7 +9,9 @@
 //! LOOM_MAX_PREEMPTIONS=4 RUSTFLAGS="--cfg flywheel_loom" cargo test --release --lib loom_state
 //! ```
 //!
-//! (Adding `CARGO_TARGET_DIR=target/loom` keeps the normal build cache intact.)
+//! (Adding `CARGO_TARGET_DIR=target/loom` keeps the normal build cache intact; the filter
+//! `loom_` runs these with the join-waker and ready-list models of `loom_join.rs` and
+//! `loom_ready.rs`.)
 //!
 //! Each model drives `State` exactly as `cell.rs` does (run, poll, go idle or complete,
 //! wake, abort, shut down, the join-waker handshake) around a fake future. The fake future's
@@ -344,7 +346,9 @@ fn shutdown_vs_running() {
     });
 }
 
-/// The JoinHandle side of `Cell::poll_join`, with the join-waker slot as plain data.
+/// The JoinHandle side of the join-waker handshake, with the slot as plain data: the state
+/// word's half of it. The real `JoinWaker` (slot, wake and release included) is modelled in
+/// `loom_join.rs`.
 struct Join {
     task: Arc<Task>,
     /// The slot: the token of the registered waker (0: none).

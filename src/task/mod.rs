@@ -5,6 +5,7 @@
 //! [`try_join_all`] (`gather`), [`as_completed`], and [`select`] / [`select_all`].
 
 mod as_completed;
+pub(crate) mod callback;
 pub(crate) mod cell;
 mod error;
 mod gather;
@@ -12,7 +13,12 @@ mod group;
 mod join_handle;
 mod join_set;
 #[cfg(all(test, flywheel_loom))]
+mod loom_join;
+#[cfg(all(test, flywheel_loom))]
+mod loom_ready;
+#[cfg(all(test, flywheel_loom))]
 mod loom_state;
+mod ready;
 mod select;
 pub(crate) mod state;
 mod wait;

@@ -2,10 +2,12 @@
 //!
 //! These are functions, not a macro. A function keeps control flow visible (no hidden
 //! `break`/`return` inside branches), composes with `?` and combinators, and its future is
-//! `Send` exactly when its inputs are. They are `async fn`s so the inputs can be pinned on
-//! the future's own frame with `std::pin::pin!`, which needs no named future type and no
+//! `Send` exactly when its inputs are. `select` is an `async fn` so the inputs can be pinned
+//! on the future's own frame with `std::pin::pin!`, which needs no named future type and no
 //! pin projection (`time::Timeout`, a named future, gets its projection from
 //! pin-project-lite instead; an `async fn` keeps this file free of even that).
+//! `select_all` boxes its inputs anyway, so it is a plain function returning a `poll_fn`:
+//! that lets it check its input when called, and report the caller's line on misuse.
 //!
 //! Both are biased: on each poll the futures are polled in argument order, so when two are
 //! ready at once the earlier one wins. That makes outcomes reproducible; put the future
@@ -118,8 +120,8 @@ where
 ///
 /// # Panics
 ///
-/// When given no future at all: there would be nothing to wait for. Check for an empty
-/// input first.
+/// When given no future at all (when called, not when awaited): there would be nothing to
+/// wait for. Check for an empty input first.
 ///
 /// # Cancel safety
 ///
@@ -142,7 +144,8 @@ where
 ///     assert_eq!((fastest, index), ("us", 1));
 /// });
 /// ```
-pub async fn select_all<I>(futures: I) -> (<I::Item as Future>::Output, usize)
+#[track_caller]
+pub fn select_all<I>(futures: I) -> impl Future<Output = (<I::Item as Future>::Output, usize)>
 where
     I: IntoIterator,
     I::Item: Future,
@@ -152,7 +155,7 @@ where
         !futures.is_empty(),
         "select_all needs at least one future; an empty input would never finish"
     );
-    poll_fn(|cx| {
+    poll_fn(move |cx| {
         for (index, future) in futures.iter_mut().enumerate() {
             if let Poll::Ready(out) = future.as_mut().poll(cx) {
                 return Poll::Ready((out, index));
@@ -160,5 +163,4 @@ where
         }
         Poll::Pending
     })
-    .await
 }

@@ -14,9 +14,12 @@
 //! - `JOIN_INTEREST`: the `JoinHandle` is alive. Never set again once cleared. Whichever of
 //!   `COMPLETE` and the clearing of `JOIN_INTEREST` comes second decides who drops the output:
 //!   the completing thread (no handle left) or the handle's `Drop` (task already complete).
-//! - `JOIN_WAKER`: the join-waker slot holds a waker that the completing thread may take.
-//!   While it is set only the completing thread may touch the slot; while it is clear only
-//!   the `JoinHandle` may.
+//! - `JOIN_WAKER`: the join-waker slot holds the `JoinHandle`'s waker, published for the
+//!   completing thread to wake. Set by the handle, only before `COMPLETE`; cleared by the
+//!   handle before `COMPLETE` (to replace its waker, or when it is dropped), by the
+//!   completing thread after it (once it has woken the waker). While it is set nobody
+//!   writes the slot. Who may touch the slot in each state is listed once, as rules J1-J5
+//!   at the top of `cell.rs`.
 
 use crate::sync::atomic::AtomicUsize;
 use crate::sync::atomic::Ordering::{AcqRel, Acquire};
@@ -31,7 +34,8 @@ const NOTIFIED: usize = 1 << 2;
 const CANCELLED: usize = 1 << 3;
 /// The `JoinHandle` still exists.
 const JOIN_INTEREST: usize = 1 << 4;
-/// The join-waker slot is published to the completing thread.
+/// The join-waker slot holds a waker published to the completing thread (J1-J5 in
+/// `cell.rs`).
 const JOIN_WAKER: usize = 1 << 5;
 
 /// The state of a new task: queued for its first poll, with a `JoinHandle`.
@@ -261,11 +265,29 @@ impl State {
         })
     }
 
-    /// The `JoinHandle` was dropped. Returns the state just before: when it was already
-    /// `COMPLETE`, the output is the handle's to drop; otherwise the completing thread sees
-    /// `JOIN_INTEREST` clear and drops it.
+    /// The completing thread has woken the join waker and hands the slot back. Returns the
+    /// state just before: without `JOIN_INTEREST`, the handle is gone and the waker is the
+    /// completing thread's to drop.
+    pub(crate) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        self.update(|s| {
+            debug_assert!(s & COMPLETE != 0 && s & JOIN_WAKER != 0);
+            (Some(s & !JOIN_WAKER), Snapshot(s))
+        })
+    }
+
+    /// The `JoinHandle` was dropped. Before `COMPLETE` it takes the join-waker slot back as
+    /// well (clearing `JOIN_WAKER`), to drop its waker at once. Returns the state just
+    /// before: when it was already `COMPLETE`, the output is the handle's to drop;
+    /// otherwise the completing thread sees `JOIN_INTEREST` clear and drops it.
     pub(crate) fn drop_join_handle(&self) -> Snapshot {
-        self.update(|s| (Some(s & !JOIN_INTEREST), Snapshot(s)))
+        self.update(|s| {
+            let next = if s & COMPLETE == 0 {
+                s & !(JOIN_INTEREST | JOIN_WAKER)
+            } else {
+                s & !JOIN_INTEREST
+            };
+            (Some(next), Snapshot(s))
+        })
     }
 }
 
@@ -376,6 +398,39 @@ mod tests {
         assert_eq!(s.transition_to_running(), Run::Poll);
         assert!(s.transition_to_complete().is_join_interested());
         assert!(s.drop_join_handle().is_complete());
+    }
+
+    #[test]
+    fn a_dropped_handle_takes_its_waker_back_unless_the_completer_holds_it() {
+        // Dropped before completion: JOIN_WAKER goes with JOIN_INTEREST; the completer
+        // then sees neither and leaves the slot alone.
+        let s = State::new();
+        assert!(s.set_join_waker().is_ok());
+        let prev = s.drop_join_handle();
+        assert!(prev.is_join_waker_set() && !prev.is_complete());
+        assert!(!s.load().is_join_waker_set());
+        assert_eq!(s.transition_to_running(), Run::Poll);
+        let prev = s.transition_to_complete();
+        assert!(!prev.is_join_waker_set() && !prev.is_join_interested());
+
+        // Dropped while the completer wakes it: JOIN_WAKER stays, and the completer learns
+        // when it hands the slot back that the waker is its to drop.
+        let s = State::new();
+        assert!(s.set_join_waker().is_ok());
+        assert_eq!(s.transition_to_running(), Run::Poll);
+        assert!(s.transition_to_complete().is_join_waker_set());
+        let prev = s.drop_join_handle();
+        assert!(prev.is_complete() && prev.is_join_waker_set());
+        assert!(!s.unset_join_waker_after_complete().is_join_interested());
+
+        // Dropped after the completer handed the slot back: the handle drops the waker.
+        let s = State::new();
+        assert!(s.set_join_waker().is_ok());
+        assert_eq!(s.transition_to_running(), Run::Poll);
+        let _ = s.transition_to_complete();
+        assert!(s.unset_join_waker_after_complete().is_join_interested());
+        let prev = s.drop_join_handle();
+        assert!(prev.is_complete() && !prev.is_join_waker_set());
     }
 
     #[test]

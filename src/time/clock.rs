@@ -8,6 +8,12 @@
 //! While the clock was never paused, `now` is `Instant::now()` with no lock. After a pause it
 //! reads `base_virtual + (Instant::now() - base_real)` when running and `base_virtual` when
 //! paused, behind a small lock; only tests take that path.
+//!
+//! The clock has an end: `HORIZON_TICKS` (about 146 million years) after its origin. Moving
+//! it further (`advance(Duration::MAX)`) leaves it there, and a deadline beyond it counts
+//! as that tick, so a paused clock advanced to the end of time fires every timer. Every
+//! `Instant + Duration` here is checked; the tick arithmetic of the wheel stays far from
+//! `u64::MAX` because no tick exceeds the horizon.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Release};
@@ -17,10 +23,17 @@ use parking_lot::Mutex;
 
 /// Nanoseconds per tick.
 const NANOS_PER_TICK: u128 = 1_000_000;
+/// The last tick of the clock: no time or deadline maps beyond it. About 146 million years,
+/// yet far enough from `u64::MAX` that tick sums never overflow.
+const HORIZON_TICKS: u64 = 1 << 62;
 
 pub(crate) struct Clock {
     /// Tick 0.
     origin: Instant,
+    /// The instant of `horizon_ticks`: the clock never reads later than this.
+    horizon: Instant,
+    /// `HORIZON_TICKS`, or less where an `Instant` cannot hold that much.
+    horizon_ticks: u64,
     /// Set once the clock has been paused: `now` must consult `state`.
     is_virtual: AtomicBool,
     state: Mutex<State>,
@@ -36,8 +49,16 @@ struct State {
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
         let origin = Instant::now();
+        // Every platform flywheel runs on holds 2^62 ms in an Instant; the fallbacks only
+        // keep the clock consistent (horizon == instant_of(horizon_ticks)) if one does not.
+        let (horizon_ticks, horizon) = [HORIZON_TICKS, 1 << 42, 1 << 36]
+            .into_iter()
+            .find_map(|ticks| Some((ticks, origin.checked_add(Duration::from_millis(ticks))?)))
+            .unwrap_or((0, origin));
         Clock {
             origin,
+            horizon,
+            horizon_ticks,
             is_virtual: AtomicBool::new(start_paused),
             state: Mutex::new(State {
                 paused: start_paused,
@@ -56,8 +77,15 @@ impl Clock {
         if state.paused {
             state.base_virtual
         } else {
-            state.base_virtual + state.base_real.elapsed()
+            self.add(state.base_virtual, state.base_real.elapsed())
         }
+    }
+
+    /// `instant + by`, stopping at the horizon.
+    fn add(&self, instant: Instant, by: Duration) -> Instant {
+        instant
+            .checked_add(by)
+            .map_or(self.horizon, |sum| sum.min(self.horizon))
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -72,7 +100,7 @@ impl Clock {
         }
         let now = Instant::now();
         let ran = now.saturating_duration_since(state.base_real);
-        state.base_virtual += ran;
+        state.base_virtual = self.add(state.base_virtual, ran);
         state.base_real = now;
         state.paused = true;
         self.is_virtual.store(true, Release);
@@ -91,13 +119,14 @@ impl Clock {
         true
     }
 
-    /// Moves a paused clock forward. Returns `false` if it is not paused.
+    /// Moves a paused clock forward, at most to its horizon. Returns `false` if it is not
+    /// paused.
     pub(crate) fn advance(&self, by: Duration) -> bool {
         let mut state = self.state.lock();
         if !state.paused {
             return false;
         }
-        state.base_virtual += by;
+        state.base_virtual = self.add(state.base_virtual, by);
         true
     }
 
@@ -111,29 +140,31 @@ impl Clock {
     }
 
     /// The first tick at or after `instant`: a timer due at `instant` fires at this tick.
+    /// Beyond the horizon: the horizon.
     pub(crate) fn deadline_to_tick(&self, instant: Instant) -> u64 {
         let nanos = instant.saturating_duration_since(self.origin).as_nanos();
         let ticks = nanos.div_ceil(NANOS_PER_TICK);
-        u64::try_from(ticks).unwrap_or(u64::MAX)
+        u64::try_from(ticks).map_or(self.horizon_ticks, |t| t.min(self.horizon_ticks))
     }
 
-    /// The last tick the clock has reached at `instant`.
+    /// The last tick the clock has reached at `instant` (at most the horizon).
     pub(crate) fn instant_to_tick(&self, instant: Instant) -> u64 {
         let nanos = instant.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos / NANOS_PER_TICK).unwrap_or(u64::MAX)
+        u64::try_from(nanos / NANOS_PER_TICK)
+            .map_or(self.horizon_ticks, |t| t.min(self.horizon_ticks))
     }
 
-    /// When `tick` begins.
+    /// When `tick` begins (ticks beyond the horizon: the horizon).
     pub(crate) fn instant_of(&self, tick: u64) -> Instant {
-        self.origin
-            .checked_add(Duration::from_millis(tick))
-            .unwrap_or_else(|| far_future(self.origin))
+        self.add(self.origin, Duration::from_millis(tick))
     }
 }
 
-/// An instant about 30 years after `from`: what "never" means for a deadline.
+/// An instant about 30 years after `from`: what "never" means for a deadline (`from` itself
+/// in the unlikely case an `Instant` cannot hold that).
 pub(crate) fn far_future(from: Instant) -> Instant {
-    from + Duration::from_secs(86_400 * 365 * 30)
+    from.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(from)
 }
 
 #[cfg(test)]
@@ -153,6 +184,25 @@ mod tests {
             clock.deadline_to_tick(clock.origin - Duration::from_millis(1)),
             0
         );
+    }
+
+    #[test]
+    fn the_clock_stops_at_its_horizon() {
+        let clock = Clock::new(true);
+        assert!(clock.advance(Duration::MAX));
+        assert_eq!(clock.now(), clock.horizon);
+        assert_eq!(clock.instant_to_tick(clock.now()), HORIZON_TICKS);
+        assert!(clock.advance(Duration::from_secs(1)));
+        assert_eq!(clock.now(), clock.horizon);
+        // Deadlines beyond it count as the horizon; instants of ticks beyond it too.
+        let later = clock.now() + Duration::from_secs(1);
+        assert_eq!(clock.deadline_to_tick(later), HORIZON_TICKS);
+        assert_eq!(clock.instant_of(u64::MAX), clock.horizon);
+        // Running again from there stays there.
+        assert!(clock.resume());
+        assert_eq!(clock.now(), clock.horizon);
+        assert!(clock.pause());
+        assert_eq!(clock.now(), clock.horizon);
     }
 
     #[test]

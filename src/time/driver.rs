@@ -15,6 +15,16 @@
 //! With a paused clock the parked thread, instead of sleeping, moves the clock to the next
 //! deadline when the whole runtime is idle (see `park_timeout`); otherwise it waits for a
 //! kick (`runtime::driver::Handle::notify_idle`) or, at most, `PAUSED_RECHECK`.
+//!
+//! Wakers are user code: they are woken and dropped after the lock is released, and a panic
+//! in one is contained (`task::callback`), so one bad waker never costs the rest of its
+//! batch or the thread that fires it.
+//!
+//! Shutdown: when its runtime shuts down, `shutdown` stores `SHUT_DOWN` as the elapsed
+//! tick (above every real tick, so every timer looks due at its next poll, without a new
+//! check on the fast path), empties the wheel and wakes every entry. A timer polled after
+//! that finds its runtime gone (see `time::entry`), and nothing can register any more: no
+//! timer waits for a runtime that will never fire it, whoever still holds its handle.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Acquire, Release};
@@ -23,11 +33,14 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::task::callback;
 use crate::time::clock::Clock;
 use crate::time::wheel::{Key, Wheel};
 
 /// `parked_until` when no thread sleeps waiting for a timer.
 const NOT_PARKED: u64 = 0;
+/// The elapsed tick of a shut-down driver: beyond every tick the clock can reach.
+pub(crate) const SHUT_DOWN: u64 = u64::MAX;
 /// Wakers fired per lock hold: bounds how long a big expiry keeps the wheel locked.
 const FIRE_BATCH: usize = 32;
 /// With a paused clock and a runtime that is not idle, how long the parked thread waits for a
@@ -54,6 +67,8 @@ pub(crate) enum Registered {
     Elapsed(Waker),
     /// Stored under this key; `unpark` says the parked thread must be woken to see it.
     Waiting { key: Key, unpark: bool },
+    /// The driver has shut down: nothing was stored, and the waker is handed back.
+    ShutDown(Waker),
 }
 
 impl Handle {
@@ -68,14 +83,18 @@ impl Handle {
         }
     }
 
-    /// The last tick whose timers all fired.
+    /// The last tick whose timers all fired; `SHUT_DOWN` once the driver has shut down.
     pub(crate) fn elapsed_tick(&self) -> u64 {
         self.elapsed.load(Acquire)
     }
 
-    /// Stores a timer for `tick`, unless the wheel is already past it.
+    /// Stores a timer for `tick`, unless the wheel is already past it (or shut down).
     pub(crate) fn register(&self, tick: u64, waker: Waker) -> Registered {
         let mut inner = self.inner.lock();
+        // Stored under this lock by `shutdown`, so this load sees it.
+        if self.elapsed.load(Acquire) == SHUT_DOWN {
+            return Registered::ShutDown(waker);
+        }
         if tick <= inner.wheel.elapsed() {
             return Registered::Elapsed(waker);
         }
@@ -97,13 +116,28 @@ impl Handle {
         drop(inner);
         // Dropped unlocked: it may be the last reference to a task whose future owns a
         // timer of this wheel, and would cancel it.
-        drop(old);
+        callback::release(old);
         true
     }
 
-    /// Cancels a timer; returns its waker if it had not fired yet.
+    /// Cancels a timer; returns its waker if it had not fired yet. The caller drops it
+    /// (through `task::callback`), after the lock is released here.
     pub(crate) fn cancel(&self, key: Key) -> Option<Waker> {
         self.inner.lock().wheel.remove(key)
+    }
+
+    /// The runtime has shut down: marks the driver so (see the module docs), empties the
+    /// wheel and wakes every timer, so that each one's next poll finds its runtime gone.
+    pub(crate) fn shutdown(&self) {
+        let wakers = {
+            let mut inner = self.inner.lock();
+            self.elapsed.store(SHUT_DOWN, Release);
+            inner.parked_until = NOT_PARKED;
+            inner.wheel.drain()
+        };
+        for waker in wakers {
+            callback::wake(waker);
+        }
     }
 
     /// The timeout the parked thread may block for: `timeout`, shortened to the next timer
@@ -195,7 +229,7 @@ impl Handle {
             drop(inner);
             for waker in batch[..n].iter_mut() {
                 if let Some(waker) = waker.take() {
-                    waker.wake();
+                    callback::wake(waker);
                 }
             }
             if n < FIRE_BATCH {
@@ -227,6 +261,42 @@ mod tests {
             }
             assert_eq!(wheel_usage(), (0, 0));
         });
+    }
+
+    #[test]
+    fn shutdown_empties_the_wheel_and_refuses_new_timers() {
+        use std::future::Future;
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        use std::sync::Arc;
+        use std::task::{Context, Wake, Waker};
+
+        struct Count(AtomicUsize);
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, SeqCst);
+            }
+        }
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(woken.clone());
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        // Made inside the runtime, so each knows its wheel.
+        let mut sleeps: Vec<_> = rt.block_on(std::future::poll_fn(|_| {
+            let sleeps = (1..=3).map(|s| Box::pin(sleep(Duration::from_secs(s))));
+            std::task::Poll::Ready(sleeps.collect::<Vec<_>>())
+        }));
+        for sleep in &mut sleeps {
+            let polled = sleep.as_mut().poll(&mut Context::from_waker(&waker));
+            assert!(polled.is_pending());
+        }
+        let time = &rt.handle().shared.driver_handle.time;
+        time.shutdown();
+        assert_eq!(woken.0.load(SeqCst), 3, "every timer woken");
+        assert_eq!(time.inner.lock().wheel.len(), 0);
+        assert_eq!(time.elapsed_tick(), super::SHUT_DOWN);
+        match time.register(1, waker.clone()) {
+            super::Registered::ShutDown(_) => {}
+            _ => panic!("registered on a shut-down driver"),
+        }
     }
 
     #[test]

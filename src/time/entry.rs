@@ -11,18 +11,30 @@
 //! Completion is read from the driver's published `elapsed` tick (one atomic load), never by
 //! reading the clock. Dropping a registered entry cancels it: O(1), and its slab node is
 //! reused by the next timer.
+//!
+//! After the runtime has shut down (the driver publishes `SHUT_DOWN` as its elapsed tick,
+//! which every timer takes for "due" on its fast path), a timer whose deadline has really
+//! passed on the runtime's clock still completes; any other panics with `RUNTIME_GONE` at
+//! its next poll, as tokio's do. It cannot complete honestly (it would fire early, and a
+//! loop of sleeps would spin), and waiting would be waiting for ever.
 
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use crate::runtime::{context, Handle};
-use crate::time::driver::Registered;
+use crate::task::callback;
+use crate::time::driver::{Registered, SHUT_DOWN};
 use crate::time::wheel::{Key, MAX_DELAY};
 
 /// Told to users who poll a timer outside a runtime.
 const NO_RUNTIME: &str = "a flywheel timer (sleep, timeout or interval) was polled outside a \
     flywheel runtime: await it inside `flywheel::run`, `Runtime::block_on` or a task spawned \
     on a flywheel runtime";
+
+/// Told to users who poll a timer whose runtime has shut down.
+const RUNTIME_GONE: &str = "a flywheel timer (sleep, timeout or interval) was polled after \
+    its runtime shut down, so it can never fire: keep the `Runtime` alive while its timers \
+    are awaited, or drop them (and the futures that own them) before the runtime";
 
 pub(crate) struct Entry {
     /// The runtime whose wheel this timer uses; found at creation or at the first poll.
@@ -70,11 +82,14 @@ impl Entry {
     /// The runtime's handle, found now if not known yet.
     #[track_caller]
     fn handle(&mut self) -> &Handle {
-        self.handle
-            .get_or_insert_with(|| match context::try_current() {
-                Some(handle) => handle,
+        // No closure here: the panic must report our caller's caller, not this file.
+        if self.handle.is_none() {
+            match context::try_current() {
+                Some(handle) => self.handle = Some(handle),
                 None => panic!("{NO_RUNTIME}"),
-            })
+            }
+        }
+        self.handle.as_ref().expect("found just above")
     }
 
     /// The runtime clock's time (the runtime is looked up if not known yet).
@@ -109,6 +124,27 @@ impl Entry {
         Poll::Ready(())
     }
 
+    /// The driver's elapsed tick reached ours: the timer is due, or the driver shut down.
+    #[track_caller]
+    fn due_or_gone(&mut self, elapsed: u64) -> Poll<()> {
+        if elapsed == SHUT_DOWN {
+            self.runtime_gone()
+        } else {
+            self.complete()
+        }
+    }
+
+    /// The runtime shut down before the timer fired (the wheel let go of it).
+    #[track_caller]
+    fn runtime_gone(&mut self) -> Poll<()> {
+        self.key = None;
+        self.waker = None;
+        if self.clock_now() >= self.deadline {
+            return self.complete();
+        }
+        panic!("{RUNTIME_GONE}")
+    }
+
     /// Ready once the deadline has passed; registers the waker otherwise.
     #[track_caller]
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -122,26 +158,31 @@ impl Entry {
             .expect("tick() found the runtime")
             .shared
             .driver_handle;
-        if driver.time.elapsed_tick() >= tick {
-            return self.complete();
+        let elapsed = driver.time.elapsed_tick();
+        if elapsed >= tick {
+            return self.due_or_gone(elapsed);
         }
         if let Some(key) = self.key {
             if !self.long && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                // A shutdown after the load above wakes this waker, so we are polled again.
                 return Poll::Pending;
             }
             if driver.time.set_waker(key, cx.waker()) {
-                self.waker = Some(cx.waker().clone());
+                let old = self.waker.replace(cx.waker().clone());
+                callback::release(old);
                 return Poll::Pending;
             }
-            if driver.time.elapsed_tick() >= tick {
-                // Fired between the check above and the lock.
-                return self.complete();
+            let elapsed = driver.time.elapsed_tick();
+            if elapsed >= tick {
+                // Fired (or shut down) between the check above and the lock.
+                return self.due_or_gone(elapsed);
             }
             // Fired at the wheel's clamped horizon, before our deadline: register again.
             self.key = None;
         }
         match driver.time.register(tick, cx.waker().clone()) {
             Registered::Elapsed(_) => self.complete(),
+            Registered::ShutDown(_) => self.runtime_gone(),
             Registered::Waiting { key, unpark } => {
                 if unpark {
                     driver.unpark();
@@ -155,7 +196,8 @@ impl Entry {
     }
 
     /// Whether the timer has fired (the runtime's clock passed the deadline and the driver
-    /// noticed). Outside a runtime, compares the deadline with `Instant::now()`.
+    /// noticed). Outside a runtime, compares the deadline with `Instant::now()`; after the
+    /// runtime shut down, with its clock.
     pub(crate) fn is_elapsed(&self) -> bool {
         if self.fired {
             return true;
@@ -166,7 +208,10 @@ impl Entry {
                 let tick = self
                     .tick
                     .unwrap_or_else(|| time.clock.deadline_to_tick(self.deadline));
-                time.elapsed_tick() >= tick
+                match time.elapsed_tick() {
+                    SHUT_DOWN => time.clock.now() >= self.deadline,
+                    elapsed => elapsed >= tick,
+                }
             }
             None => Instant::now() >= self.deadline,
         }
@@ -188,7 +233,7 @@ impl Entry {
         };
         let driver = &handle.shared.driver_handle;
         let Some(waker) = driver.time.cancel(key) else {
-            // It fired meanwhile: the next poll registers afresh.
+            // It fired meanwhile (or the runtime shut down): the next poll registers afresh.
             self.waker = None;
             return;
         };
@@ -198,7 +243,12 @@ impl Entry {
                 // Already due: wake the waiting task so it polls and completes.
                 self.fired = true;
                 self.waker = None;
-                waker.wake();
+                callback::wake(waker);
+            }
+            Registered::ShutDown(waker) => {
+                // Its next poll finds the runtime gone.
+                self.waker = None;
+                callback::wake(waker);
             }
             Registered::Waiting { key, unpark } => {
                 if unpark {
@@ -214,8 +264,10 @@ impl Entry {
 impl Drop for Entry {
     fn drop(&mut self) {
         if let (Some(key), Some(handle)) = (self.key, &self.handle) {
-            // Dropping the returned waker is all cancelling takes.
-            drop(handle.shared.driver_handle.time.cancel(key));
+            // Dropping the returned waker is all cancelling takes (never a panic: this is
+            // a `Drop`).
+            callback::release(handle.shared.driver_handle.time.cancel(key));
         }
+        callback::release(self.waker.take());
     }
 }

@@ -120,9 +120,12 @@ impl MissedTickBehavior {
             MissedTickBehavior::Burst => add(due, period),
             MissedTickBehavior::Delay => add(now, period),
             MissedTickBehavior::Skip => {
-                let late = (now - due).as_nanos() % period.as_nanos();
-                // `late` is below `period`, whose nanoseconds fit a Duration.
-                add(now, period - Duration::from_nanos(late as u64))
+                let late = now.saturating_duration_since(due).as_nanos() % period.as_nanos();
+                // `late` is below `period`, so it fits a Duration (not always a u64 of
+                // nanoseconds: periods beyond 584 years exist).
+                let late =
+                    Duration::new((late / 1_000_000_000) as u64, (late % 1_000_000_000) as u32);
+                add(now, period - late)
             }
         }
     }
@@ -168,7 +171,8 @@ impl Interval {
     ///
     /// # Panics
     ///
-    /// Awaiting it outside a flywheel runtime panics.
+    /// Awaiting it outside a flywheel runtime panics, and so does awaiting a tick that is
+    /// not yet due after the runtime shut down (see [`Sleep`](crate::time::Sleep)).
     ///
     /// # Examples
     ///
@@ -244,6 +248,7 @@ impl Interval {
     ///     assert!(Instant::now() >= before + Duration::from_millis(10));
     /// });
     /// ```
+    #[track_caller]
     pub fn reset(&mut self) {
         let now = self.entry.clock_now();
         self.entry.reset(add(now, self.period));

@@ -13,6 +13,7 @@ use crate::runtime::Handle;
 const NEEDS_RUNTIME: &str = "flywheel::time::{pause, resume, advance} control the clock of \
     the current runtime: call them from inside `flywheel::run`, `Runtime::block_on` or a task";
 
+#[track_caller]
 fn current() -> Handle {
     match Handle::try_current() {
         Ok(handle) => handle,
@@ -81,6 +82,9 @@ pub fn resume() {
 
 /// Moves the current runtime's paused clock forward by `duration`, fires the timers that
 /// became due, and yields so the tasks they woke can run.
+///
+/// Any duration is accepted: the clock stops at its horizon, about 146 million years after
+/// the runtime started, where every timer is due (`advance(Duration::MAX)` fires them all).
 ///
 /// # Panics
 ///

@@ -18,7 +18,8 @@ use crate::time::entry::{self, Entry};
 /// # Panics
 ///
 /// Polling the returned [`Sleep`] outside a flywheel runtime panics: await it inside
-/// `flywheel::run`, `Runtime::block_on` or a spawned task.
+/// `flywheel::run`, `Runtime::block_on` or a spawned task. So does polling it after its
+/// runtime shut down, unless its deadline has passed: see [`Sleep`].
 ///
 /// # Examples
 ///
@@ -68,6 +69,17 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// `Sleep` is `Unpin`, `Send` and `Sync`; it holds no allocation of its own (the wheel keeps a
 /// reusable slot for it while it waits).
+///
+/// # Panics
+///
+/// A `Sleep` belongs to the runtime it was created (or first polled) in, whose timer wheel
+/// fires it. When that runtime shuts down, every `Sleep` still waiting is woken, and its
+/// next poll panics with a message saying so (its deadline can never come), unless the
+/// deadline has passed by then, in which case it completes. The same holds for
+/// [`Timeout`](crate::time::Timeout) and [`Interval`](crate::time::Interval), which use the
+/// same timers. A task of the runtime never sees this (shutdown drops its future first);
+/// it concerns futures polled elsewhere, such as a `Handle::block_on` on another thread
+/// or a foreign executor.
 ///
 /// # Examples
 ///

@@ -15,12 +15,16 @@ use crate::time::entry::{self, Entry};
 ///
 /// The future is polled before the clock is looked at, so a future that is ready at once
 /// costs no clock read and no timer: the timer starts, and the deadline is fixed, at the
-/// first poll that finds the future pending. When the time runs out the future is dropped.
+/// first poll that finds the future pending. When the time runs out, the `Timeout` returns
+/// [`Elapsed`] and stops polling the future; the future itself is dropped with the
+/// `Timeout` (awaiting it by value does both at once), or handed back by
+/// [`Timeout::into_inner`].
 ///
 /// # Panics
 ///
 /// Polling the returned [`Timeout`] outside a flywheel runtime panics (once the future is
-/// pending and a timer is needed).
+/// pending and a timer is needed), and so does polling it after its runtime shut down while
+/// the future is still pending (see [`Sleep`](crate::time::Sleep)).
 ///
 /// # Examples
 ///
@@ -120,7 +124,8 @@ impl<F> Timeout<F> {
         &self.future
     }
 
-    /// Unwraps the future, dropping the timer.
+    /// Unwraps the future, dropping the timer; works after the `Timeout` returned
+    /// [`Elapsed`] too, to keep the future.
     ///
     /// # Examples
     ///

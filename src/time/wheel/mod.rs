@@ -13,7 +13,9 @@
 //!
 //! Storage: entries live in one slab (`Vec<Node>` plus a free list), keyed by index and a
 //! generation that changes each time a node is freed, so a stale [`Key`] (a timer that already
-//! fired) is recognised and ignored. Slots are doubly linked lists threaded through the slab by
+//! fired) is recognised and ignored. The generation is 64 bits: a hot `timeout` loop reuses
+//! one node millions of times a second, which would wrap 32 bits within minutes and let an
+//! old key held by a slow task cancel someone else's timer; 64 bits never wrap. Slots are doubly linked lists threaded through the slab by
 //! index, so insert and cancel are O(1) and need no allocation once the slab has grown to the
 //! peak number of concurrent timers. The slab never shrinks.
 //!
@@ -35,7 +37,7 @@ pub(crate) const MAX_DELAY: u64 =
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Key {
     index: u32,
-    generation: u32,
+    generation: u64,
 }
 
 /// Where a node is linked.
@@ -52,7 +54,7 @@ enum Place {
 struct Node<T> {
     value: Option<T>,
     deadline: u64,
-    generation: u32,
+    generation: u64,
     prev: u32,
     next: u32,
     place: Place,
@@ -135,6 +137,20 @@ impl<T> Wheel<T> {
         self.node_mut(key)?;
         self.unlink(key.index);
         Some(self.free_node(key.index))
+    }
+
+    /// Removes every entry, due or not, and returns their values (the time driver shutting
+    /// down). Their keys go stale, as when they fire.
+    pub(crate) fn drain(&mut self) -> Vec<T> {
+        let mut values = Vec::with_capacity(self.len);
+        for index in 0..self.nodes.len() {
+            if self.nodes[index].place != Place::Free {
+                let index = index as u32;
+                self.unlink(index);
+                values.push(self.free_node(index));
+            }
+        }
+        values
     }
 
     /// The value of a live entry.
@@ -274,6 +290,16 @@ fn level_for(elapsed: u64, deadline: u64) -> usize {
 }
 
 #[cfg(test)]
+impl<T> Wheel<T> {
+    /// Advances the generation of a free node as `times` insert-and-remove cycles would.
+    fn reuse(&mut self, index: u32, times: u64) {
+        let node = &mut self.nodes[index as usize];
+        assert_eq!(node.place, Place::Free);
+        node.generation = node.generation.wrapping_add(times);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -340,6 +366,54 @@ mod tests {
         assert_eq!(wheel.remove(c), Some(3));
         assert_eq!(wheel.len(), 0);
         assert_eq!(wheel.next_expiration(), None);
+    }
+
+    #[test]
+    fn a_stale_key_stays_dead_however_often_its_node_is_reused() {
+        let mut wheel = Wheel::new();
+        let stale = wheel.insert(10, 0);
+        assert_eq!(wheel.remove(stale), Some(0));
+        // As if 2^32 - 2 more timers had used the node since (a hot `timeout` loop does
+        // that in minutes): 2^32 - 1 frees so far.
+        wheel.reuse(stale.index, (1 << 32) - 2);
+        let newer = wheel.insert(10, 1);
+        assert_eq!(newer.index, stale.index);
+        assert_eq!(wheel.remove(newer), Some(1));
+        // The 2^32-th reuse of the node.
+        let live = wheel.insert(10, 2);
+        assert_eq!(live.index, stale.index);
+        assert_eq!(
+            wheel.get_mut(stale),
+            None,
+            "a stale key reached a newer timer"
+        );
+        assert_eq!(
+            wheel.remove(stale),
+            None,
+            "a stale key cancelled a newer timer"
+        );
+        assert_eq!(wheel.remove(live), Some(2));
+    }
+
+    #[test]
+    fn drain_takes_every_entry_and_leaves_an_empty_wheel() {
+        let mut wheel = Wheel::new();
+        let deadlines = [1, 1, 70, 5000, 1 << 30, u64::MAX];
+        let keys: Vec<Key> = deadlines.map(|d| wheel.insert(d, d)).to_vec();
+        // Two are due at 1: `poll` hands out one and leaves the other pending.
+        let first = wheel.poll(1).expect("due");
+        let mut all = wheel.drain();
+        all.push(first);
+        all.sort_unstable();
+        assert_eq!(all, deadlines);
+        assert_eq!(wheel.len(), 0);
+        assert_eq!(wheel.next_expiration(), None);
+        for key in keys {
+            assert_eq!(wheel.remove(key), None);
+        }
+        // Reusable afterwards.
+        wheel.insert(3, 3);
+        assert_eq!(drain(&mut wheel, 3), vec![3]);
     }
 
     #[test]
