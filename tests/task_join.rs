@@ -478,3 +478,85 @@ fn misuse_panics_point_at_the_caller() {
         assert_eq!(at, here(line), "select_all of nothing");
     });
 }
+
+/// Remembers where it was last polled and checks, when dropped, that it is still there: a
+/// spawned future is pinned, so the runtime must drop it in place. (It is `Unpin` only so
+/// the test needs no `unsafe`; the runtime cannot tell.)
+struct StaysPut {
+    polled_at: usize,
+    polls_left: usize,
+    first_poll: Option<mpsc::Sender<()>>,
+    moved: Arc<AtomicBool>,
+}
+
+impl Future for StaysPut {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> std::task::Poll<()> {
+        let this = self.get_mut();
+        this.polled_at = this as *const StaysPut as usize;
+        if let Some(tx) = this.first_poll.take() {
+            let _ = tx.send(());
+        }
+        if this.polls_left == 0 {
+            return std::task::Poll::Ready(());
+        }
+        this.polls_left -= 1;
+        _cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for StaysPut {
+    fn drop(&mut self) {
+        if self.polled_at != 0 && self.polled_at != self as *const StaysPut as usize {
+            self.moved.store(true, SeqCst);
+        }
+    }
+}
+
+/// A polled future is dropped where it was polled, whether it completes, is aborted, or is
+/// cancelled by the runtime's shutdown (a future moved before its drop breaks futures that
+/// point into themselves, such as a socket wait).
+#[test]
+fn a_polled_future_is_dropped_in_place() {
+    for (name, make) in FLAVOURS {
+        watchdog(move || {
+            let moved = Arc::new(AtomicBool::new(false));
+            let rt = make();
+            let stays = |polls_left, first_poll| StaysPut {
+                polled_at: 0,
+                polls_left,
+                first_poll,
+                moved: moved.clone(),
+            };
+            // Completes after a few polls.
+            rt.block_on(rt.spawn(stays(3, None))).unwrap();
+            // Aborted between polls.
+            let aborted = rt.block_on(async {
+                let task = flywheel::spawn(stays(usize::MAX, None));
+                yield_now().await;
+                task.abort();
+                task.await.unwrap_err()
+            });
+            assert!(aborted.is_cancelled(), "{name}");
+            // Cancelled by shutdown after its first poll.
+            let (tx, rx) = mpsc::channel();
+            let task = rt.spawn(stays(usize::MAX, Some(tx)));
+            if name == "current_thread" {
+                rt.block_on(async {
+                    while rx.try_recv().is_err() {
+                        yield_now().await
+                    }
+                });
+            } else {
+                rx.recv().unwrap();
+            }
+            drop(rt);
+            drop(task);
+            assert!(
+                !moved.load(SeqCst),
+                "{name}: a pinned future was moved before its drop"
+            );
+        });
+    }
+}

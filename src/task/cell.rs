@@ -42,6 +42,7 @@
 //! This is the only module allowed `unsafe`: each block relies on one of the rules above.
 #![allow(unsafe_code)]
 
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -133,7 +134,8 @@ where
         })
     }
 
-    /// Replaces the stage and returns the old one, undropped.
+    /// Replaces the stage and returns the old one, undropped. Only for a stage that holds
+    /// no future (an output may move; a pinned future must not): see `set_stage`.
     ///
     /// # Safety
     ///
@@ -142,7 +144,33 @@ where
     unsafe fn replace_stage(&self, stage: Stage<F>) -> Stage<F> {
         // SAFETY: this function's contract gives the caller the stage alone.
         let slot = unsafe { &mut *self.stage.get() };
+        debug_assert!(
+            !matches!(slot, Stage::Running(_)),
+            "a pinned future is never moved"
+        );
         std::mem::replace(slot, stage)
+    }
+
+    /// Stores `stage`, dropping the old one where it lies: the future is pinned, so it is
+    /// dropped in place, never moved out first (a future may point into itself, e.g. an
+    /// I/O waiter linked to a socket the future owns). Returns the payload of a panic raised
+    /// by that drop; the new stage is stored either way.
+    ///
+    /// # Safety
+    ///
+    /// As `replace_stage`.
+    unsafe fn set_stage(&self, stage: Stage<F>) -> Result<(), Box<dyn Any + Send>> {
+        let slot = self.stage.get();
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the caller alone may touch the stage (this function's contract), and
+            // it holds a value, which nobody uses after this drop.
+            unsafe { std::ptr::drop_in_place(slot) }
+        }));
+        // SAFETY: the old value is gone: its drop ran to the end, or panicked, in which case
+        // the drop glue still dropped its remaining fields while unwinding. Writing over it
+        // neither leaks nor drops anything twice.
+        unsafe { std::ptr::write(slot, stage) };
+        dropped
     }
 
     /// Stores the output and publishes it; wakes the `JoinHandle`. The future, if still
@@ -154,8 +182,9 @@ where
     /// The caller holds `RUNNING` and `COMPLETE` is clear.
     unsafe fn complete(&self, output: Result<F::Output, JoinError>) {
         // SAFETY: forwarded from this function's contract (S1).
-        let old = unsafe { self.replace_stage(Stage::Finished(output)) };
-        callback::release(old);
+        if let Err(payload) = unsafe { self.set_stage(Stage::Finished(output)) } {
+            callback::release(payload);
+        }
         let state = &self.header.state;
         let prev = state.transition_to_complete();
         if !prev.is_join_interested() {
@@ -176,8 +205,7 @@ where
     unsafe fn cancel(&self) {
         // Drop the future first so its destructor runs before the handle hears of it.
         // SAFETY: forwarded from this function's contract (S1).
-        let future = unsafe { self.replace_stage(Stage::Consumed) };
-        let error = match catch_unwind(AssertUnwindSafe(move || drop(future))) {
+        let error = match unsafe { self.set_stage(Stage::Consumed) } {
             Ok(()) => JoinError::cancelled(),
             Err(payload) => JoinError::panic(payload),
         };
@@ -209,7 +237,7 @@ where
                 unreachable!("a task is polled only while its future is present")
             };
             // SAFETY: the future lives inside the Arc allocation and is never moved out of
-            // it until it is dropped (`replace_stage` moves it only to drop it).
+            // it; `set_stage` drops it in place.
             let future = unsafe { Pin::new_unchecked(future) };
             coop::budget(|| future.poll(&mut cx))
         }));
