@@ -11,9 +11,11 @@
 //! 2. every `GLOBAL_QUEUE_INTERVAL` ticks, a batch from the injector first;
 //! 3. the run queue, then a batch from the injector;
 //! 4. tasks that yielded: they wait in `deferred` until the run queue and the injector are
-//!    empty (and the driver was polled, unless it was less than `DEFERRED_DRIVER_TICKS`
-//!    ago), so a task that keeps yielding can delay neither remote spawns, nor timers, nor
-//!    I/O for more than a round of the other tasks;
+//!    empty, and go back to the run queue after a look at the driver if it was polled
+//!    `EVENT_INTERVAL` or more ticks ago. So a task that keeps yielding never delays remote
+//!    spawns, and timers and I/O wait at most `EVENT_INTERVAL` polls (tokio polls the driver
+//!    before every round of yielded tasks; a lone task yielding in a loop would then pay an
+//!    `epoll_wait` per yield);
 //! 5. parking in the driver.
 //!
 //! Every `EVENT_INTERVAL` ticks (task polls and `block_on` polls) it also polls the driver
@@ -48,11 +50,6 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 31;
 const EVENT_INTERVAL: u32 = 61;
 /// Most tasks moved from the injector to the run queue at once.
 const INJECTOR_BATCH: usize = 64;
-/// With only yielded tasks left, the driver is polled before they run again unless it was
-/// polled fewer ticks ago than this: one task yielding in a loop then pays an `epoll_wait`
-/// every few yields rather than on every one, and a timer or socket still waits at most
-/// this many polls for a look.
-const DEFERRED_DRIVER_TICKS: u32 = 16;
 
 /// Shared state of the current-thread scheduler.
 pub(crate) struct Shared {
@@ -73,7 +70,7 @@ pub(crate) struct Core {
     runtime: usize,
     queue: VecDeque<Task>,
     /// Tasks that yielded (or were woken during their own poll), waiting for their turn.
-    deferred: Vec<Task>,
+    deferred: VecDeque<Task>,
     tick: u32,
 }
 
@@ -96,7 +93,7 @@ impl Shared {
         *self.core.lock() = Some(Core {
             runtime: runtime as usize,
             queue: VecDeque::new(),
-            deferred: Vec::new(),
+            deferred: VecDeque::new(),
             tick: 0,
         });
     }
@@ -175,27 +172,43 @@ impl Core {
     }
 
     /// Queues a task on the `block_on` thread. Always succeeds (returns `None`).
+    #[inline]
     pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
         match kind {
-            Kind::Yield => self.deferred.push(task),
+            Kind::Yield => self.deferred.push_back(task),
             Kind::Spawn | Kind::Wake => self.queue.push_back(task),
         }
         None
     }
 
-    fn next_task(&mut self, ct: &Shared) -> Option<Task> {
+    /// What to do next, `since_driver` polls after the driver was last looked at.
+    fn next_step(&mut self, ct: &Shared, since_driver: u32) -> Step {
         self.tick = self.tick.wrapping_add(1);
-        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if (self.tick % GLOBAL_QUEUE_INTERVAL == 0 || self.queue.is_empty())
+            && !ct.injector.is_empty()
+        {
             if let Some(task) = self.take_injector_batch(ct) {
-                return Some(task);
+                return Step::Run(task);
             }
         }
-        self.queue
-            .pop_front()
-            .or_else(|| self.take_injector_batch(ct))
+        if let Some(task) = self.queue.pop_front() {
+            return Step::Run(task);
+        }
+        if self.deferred.is_empty() {
+            return Step::Idle(Idle::Park);
+        }
+        if since_driver >= EVENT_INTERVAL {
+            return Step::Idle(Idle::PollDriver);
+        }
+        self.release_deferred();
+        match self.queue.pop_front() {
+            Some(task) => Step::Run(task),
+            None => Step::Idle(Idle::Park),
+        }
     }
 
     /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
+    #[inline(never)]
     fn take_injector_batch(&mut self, ct: &Shared) -> Option<Task> {
         let first = pop_injector(&ct.injector)?;
         for _ in 1..INJECTOR_BATCH {
@@ -209,8 +222,27 @@ impl Core {
 
     /// Moves the yielded tasks to the run queue, behind what is there.
     fn release_deferred(&mut self) {
-        self.queue.extend(self.deferred.drain(..));
+        if self.queue.is_empty() {
+            // The usual case (every task yielded): no copying.
+            std::mem::swap(&mut self.queue, &mut self.deferred);
+        } else {
+            self.queue.append(&mut self.deferred);
+        }
     }
+}
+
+/// The core holder's next move.
+enum Step {
+    Run(Task),
+    Idle(Idle),
+}
+
+/// Why the core holder stops running tasks for a moment.
+enum Idle {
+    /// Time to look at the driver (then the yielded tasks run again).
+    PollDriver,
+    /// Nothing to run.
+    Park,
 }
 
 /// Gives the core back when `block_on` returns or unwinds.
@@ -308,31 +340,35 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             }
         }
         let mut ran = 0;
-        let mut ran_out = false;
-        while ran < EVENT_INTERVAL {
-            let Some(task) = with_core(|core| core.next_task(ct)) else {
-                ran_out = true;
-                break;
-            };
-            task.run();
-            ran += 1;
-        }
-        since_driver += ran;
-        if since_driver >= EVENT_INTERVAL {
-            since_driver = 0;
-            poll_driver(shared);
-            with_core(Core::release_deferred);
-        } else if ran_out {
-            if with_core(|core| !core.deferred.is_empty()) {
-                if since_driver >= DEFERRED_DRIVER_TICKS {
-                    since_driver = 0;
-                    poll_driver(shared);
+        let idle = loop {
+            if ran == EVENT_INTERVAL {
+                // Busy: look at I/O and timers now and then, and let the yielded tasks queue
+                // up again even when the run queue never empties.
+                break Idle::PollDriver;
+            }
+            match with_core(|core| core.next_step(ct, since_driver + ran)) {
+                Step::Run(task) => {
+                    task.run();
+                    ran += 1;
                 }
-                with_core(Core::release_deferred);
-            } else if !ct.woken.load(Acquire) {
+                Step::Idle(idle) => break idle,
+            }
+        };
+        since_driver += ran;
+        match idle {
+            Idle::Park if !ct.woken.load(Acquire) => {
                 since_driver = 0;
                 ct.parker.park(&shared.driver, &shared.driver_handle);
             }
+            // Also when only the `block_on` future keeps waking itself: the timer it waits
+            // for must still fire.
+            _ if since_driver >= EVENT_INTERVAL => {
+                since_driver = 0;
+                poll_driver(shared);
+                with_core(Core::release_deferred);
+            }
+            // The `block_on` future is woken: poll it first.
+            _ => {}
         }
     }
 }
