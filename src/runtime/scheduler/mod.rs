@@ -56,10 +56,15 @@ pub(crate) fn schedule(task: Task, kind: Kind) {
         _ => Some(task),
     });
     if let Some(task) = task {
-        let handle = task.header().handle.clone();
+        // The runtime must outlive the push (a worker may run and free the task at once):
+        // hold the task, which holds the runtime, rather than clone the handle. The task's
+        // count sits in its own, freshly touched, cache line; the handle's is shared by every
+        // task of the runtime and bounces between the threads that spawn and complete them.
+        let keep = task.clone();
+        let handle = &keep.header().handle;
         match &handle.shared.flavor {
-            Flavor::CurrentThread(ct) => ct.schedule_remote(task, &handle),
-            Flavor::MultiThread(mt) => mt.schedule_remote(task, &handle),
+            Flavor::CurrentThread(ct) => ct.schedule_remote(task, handle),
+            Flavor::MultiThread(mt) => mt.schedule_remote(task, handle),
         }
     }
 }

@@ -6,8 +6,23 @@
 //! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
 //!    `LIFO_LIMIT` times in a row;
 //! 3. its local queue, then a batch from the injector;
-//! 4. searching: half of another worker's queue, then the injector again;
-//! 5. parking: in the driver when it is free, on a condvar otherwise.
+//! 4. its deferred tasks (below), after a look at the driver;
+//! 5. searching: half of another worker's queue, then the injector again;
+//! 6. parking: in the driver when it is free, on a condvar otherwise.
+//!
+//! Yielding: a task that yields (or was woken during its own poll, or ran out of coop budget)
+//! is not queued but *deferred*: it waits in the worker's `deferred` list until the local
+//! queue and the injector are empty, and then the driver is polled (timers, I/O) before it
+//! goes back to the local queue. So tasks that yield in a loop never overtake remote spawns,
+//! timers or sockets: a busy worker empties the injector in batches and looks at the driver
+//! at least once per round of its yielders, which bounds the latency of remote spawns, timers
+//! and I/O by one such round instead of `GLOBAL_QUEUE_INTERVAL` or `EVENT_INTERVAL` polls.
+//! So that a steady stream of other work cannot starve them, deferred tasks that waited
+//! `DEFER_LIMIT` ticks go back to the local queue at the next maintenance tick (also right
+//! after a driver poll). tokio defers yielded tasks too, but wakes them at every maintenance
+//! tick; async-executor sends every wake-up through its global queue (a shared-queue push
+//! per yield) — both run yielders and remote work in turns; this keeps the yielders off the
+//! worker until the remote work is done, for at most `DEFER_LIMIT` ticks.
 //!
 //! Waking: a task pushed to a local queue (or the injector) wakes one parked worker, and only
 //! when no worker is searching already (`idle.rs`). A searching worker that finds work wakes
@@ -43,6 +58,9 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 const EVENT_INTERVAL: u32 = 61;
 /// Rounds of `park::spin` a searching worker keeps stealing before it parks.
 const SEARCH_SPIN_ROUNDS: u32 = 64;
+/// Ticks a yielded task may wait in the deferred list while there is other work, before a
+/// maintenance tick sends it back to the local queue (4 × `EVENT_INTERVAL`).
+const DEFER_LIMIT: u32 = 4 * EVENT_INTERVAL;
 /// Consecutive polls from the LIFO slot before it yields to the queue.
 const LIFO_LIMIT: u8 = 3;
 
@@ -68,6 +86,11 @@ pub(crate) struct Core {
     queue: Worker<Task>,
     lifo: Option<Task>,
     lifo_polls: u8,
+    /// Tasks that yielded, waiting for the next driver poll (see the module docs). Only this
+    /// worker touches it; empty whenever the worker searches or parks.
+    deferred: Vec<Task>,
+    /// `tick` when `deferred` last became non-empty.
+    deferred_since: u32,
     tick: u32,
     searching: bool,
     rand: u32,
@@ -239,6 +262,8 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         queue,
         lifo: None,
         lifo_polls: 0,
+        deferred: Vec::new(),
+        deferred_since: 0,
         tick: 0,
         searching: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
@@ -259,9 +284,12 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
             next
         });
         if maintenance {
-            if let Some(mut driver) = handle.shared.driver.try_lock() {
-                driver.poll(&handle.shared.driver_handle);
-            }
+            poll_driver(&handle);
+            with_core(|core| {
+                if core.tick.wrapping_sub(core.deferred_since) >= DEFER_LIMIT {
+                    core.flush_deferred(mt);
+                }
+            });
             // The poll may have woken a task into this worker's LIFO slot, which nobody can
             // steal. With nothing else to run, look again; otherwise make it stealable (and
             // wake a sleeper for it), since `task` may not yield for a long time.
@@ -270,12 +298,18 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
             }
             with_core(|core| {
                 if let Some(woken) = core.lifo.take() {
-                    core.schedule_local(woken, Kind::Yield);
+                    core.push_stealable(woken);
                 }
             });
         }
         if let Some(task) = task {
             task.run();
+            continue;
+        }
+        // Nothing else to run here: the yielded tasks go again, after the driver.
+        if with_core(|core| !core.deferred.is_empty()) {
+            poll_driver(&handle);
+            with_core(|core| core.flush_deferred(mt));
             continue;
         }
         if let Some(task) = with_core(|core| core.search(mt)) {
@@ -294,6 +328,14 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
     drop(core);
 }
 
+/// Dispatches whatever I/O events and due timers are there, unless another thread holds the
+/// driver (it is then blocked in it, and dispatches them itself as they come).
+fn poll_driver(handle: &Handle) {
+    if let Some(mut driver) = handle.shared.driver.try_lock() {
+        driver.poll(&handle.shared.driver_handle);
+    }
+}
+
 /// The searching worker found nothing: it keeps looking for a few tens of microseconds
 /// before it parks, polling the driver too (it may be the only idle thread, so I/O events
 /// would otherwise wait for it to park). While it searches, new tasks wake nobody
@@ -305,9 +347,7 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
     }
     let mut found = None;
     park::spin(SEARCH_SPIN_ROUNDS, || {
-        if let Some(mut driver) = handle.shared.driver.try_lock() {
-            driver.poll(&handle.shared.driver_handle);
-        }
+        poll_driver(handle);
         found = with_core(|core| {
             let task = core.lifo.take().or_else(|| core.queue.pop());
             match task {
@@ -355,7 +395,7 @@ impl Parking for Site<'_> {
     }
 
     fn has_own_work(&self) -> bool {
-        with_core(|core| core.lifo.is_some() || !core.queue.is_empty())
+        with_core(|core| core.lifo.is_some() || !core.queue.is_empty() || !core.deferred.is_empty())
     }
 
     fn is_shutdown(&self) -> bool {
@@ -376,24 +416,39 @@ impl Core {
 
     /// Queues a task on this worker. Always succeeds (returns `None`).
     pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
-        let more_work = match kind {
-            Kind::Wake => match self.lifo.replace(task) {
-                Some(prev) => {
-                    self.queue.push(prev);
-                    true
+        match kind {
+            Kind::Wake => {
+                if let Some(prev) = self.lifo.replace(task) {
+                    self.push_stealable(prev);
                 }
-                None => false,
-            },
-            Kind::Spawn | Kind::Yield => {
-                self.queue.push(task);
-                true
             }
-        };
-        if more_work {
-            let shared = &self.handle.shared;
-            shared.multi_thread().notify_parked(&shared.driver_handle);
+            Kind::Spawn => self.push_stealable(task),
+            Kind::Yield => {
+                if self.deferred.is_empty() {
+                    self.deferred_since = self.tick;
+                }
+                self.deferred.push(task);
+            }
         }
         None
+    }
+
+    /// Queues a task where idle workers can steal it, and wakes one if needed.
+    fn push_stealable(&mut self, task: Task) {
+        self.queue.push(task);
+        let shared = &self.handle.shared;
+        shared.multi_thread().notify_parked(&shared.driver_handle);
+    }
+
+    /// Moves the deferred tasks to the local queue; the caller has just polled the driver.
+    fn flush_deferred(&mut self, mt: &Shared) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        for task in self.deferred.drain(..) {
+            self.queue.push(task);
+        }
+        mt.notify_parked(&self.handle.shared.driver_handle);
     }
 
     /// The next task to run, and whether it is time to poll the driver.
@@ -405,7 +460,7 @@ impl Core {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
                 if let Some(woken) = self.lifo.take() {
-                    self.schedule_local(woken, Kind::Yield);
+                    self.push_stealable(woken);
                 }
                 return (Some(task), maintenance);
             }
@@ -460,6 +515,7 @@ impl Drop for Core {
         // the runtime would hold the task, for ever. Only this worker pushes to its own queue
         // and it is exiting, so once drained it stays empty.
         drop(self.lifo.take());
+        self.deferred.clear();
         while self.queue.pop().is_some() {}
     }
 }
