@@ -93,6 +93,10 @@ pub(crate) struct Core {
     deferred_since: u32,
     tick: u32,
     searching: bool,
+    /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
+    /// queue, not the LIFO slot: other threads cannot see the slot, and a paused clock whose
+    /// idle check missed them would jump past their deadline order.
+    parked: bool,
     rand: u32,
     handle: Handle,
 }
@@ -266,6 +270,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         deferred_since: 0,
         tick: 0,
         searching: false,
+        parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
         handle: handle.clone(),
     };
@@ -364,10 +369,16 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
 }
 
 fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
-    let searching = with_core(|core| std::mem::take(&mut core.searching));
+    let searching = with_core(|core| {
+        core.parked = true;
+        std::mem::take(&mut core.searching)
+    });
     let site = Site { mt, handle };
     let searching = mt.idle.park(index, searching, parker, &site);
-    with_core(|core| core.searching = searching);
+    with_core(|core| {
+        core.parked = false;
+        core.searching = searching;
+    });
 }
 
 /// A worker of this runtime, as `Idle::park` sees it.
@@ -417,6 +428,7 @@ impl Core {
     /// Queues a task on this worker. Always succeeds (returns `None`).
     pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
         match kind {
+            Kind::Wake if self.parked => self.push_stealable(task),
             Kind::Wake => {
                 if let Some(prev) = self.lifo.replace(task) {
                     self.push_stealable(prev);
