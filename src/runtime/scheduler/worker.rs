@@ -12,8 +12,9 @@
 //!
 //! Yielding: a task that yields (or was woken during its own poll, or ran out of coop budget)
 //! is not queued but *deferred*: it waits in the worker's `deferred` list until the local
-//! queue and the injector are empty, and then the driver is polled (timers, I/O) before it
-//! goes back to the local queue. So tasks that yield in a loop never overtake remote spawns,
+//! queue and the injector are empty, and then the driver is polled (timers, I/O; skipped if
+//! this worker polled it less than `DRIVER_POLL_GAP` ago) before it goes back to the local
+//! queue. So tasks that yield in a loop never overtake remote spawns,
 //! timers or sockets: a busy worker empties the injector in batches and looks at the driver
 //! at least once per round of its yielders, which bounds the latency of remote spawns, timers
 //! and I/O by one such round instead of `GLOBAL_QUEUE_INTERVAL` or `EVENT_INTERVAL` polls.
@@ -38,7 +39,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -61,6 +62,11 @@ const SEARCH_SPIN_ROUNDS: u32 = 64;
 /// Ticks a yielded task may wait in the deferred list while there is other work, before a
 /// maintenance tick sends it back to the local queue (4 × `EVENT_INTERVAL`).
 const DEFER_LIMIT: u32 = 4 * EVENT_INTERVAL;
+/// A worker whose only work is deferred tasks polls the driver before running them again,
+/// unless it did so less than this long ago: a lone task yielding in a loop then costs a
+/// clock read per round instead of a syscall, and timers and sockets still wait at most this
+/// long (plus one round) for a yielding worker.
+const DRIVER_POLL_GAP: Duration = Duration::from_micros(50);
 /// Consecutive polls from the LIFO slot before it yields to the queue.
 const LIFO_LIMIT: u8 = 3;
 
@@ -91,6 +97,8 @@ pub(crate) struct Core {
     deferred: Vec<Task>,
     /// `tick` when `deferred` last became non-empty.
     deferred_since: u32,
+    /// When this worker last polled the driver before flushing `deferred`.
+    driver_polled: Instant,
     tick: u32,
     searching: bool,
     /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
@@ -268,6 +276,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         lifo_polls: 0,
         deferred: Vec::new(),
         deferred_since: 0,
+        driver_polled: Instant::now(),
         tick: 0,
         searching: false,
         parked: false,
@@ -311,9 +320,14 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
             task.run();
             continue;
         }
-        // Nothing else to run here: the yielded tasks go again, after the driver.
+        // Nothing else to run here: the yielded tasks go again, after the driver (unless it
+        // was polled a moment ago).
         if with_core(|core| !core.deferred.is_empty()) {
-            poll_driver(&handle);
+            let now = Instant::now();
+            if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
+                poll_driver(&handle);
+                with_core(|core| core.driver_polled = now);
+            }
             with_core(|core| core.flush_deferred(mt));
             continue;
         }
