@@ -181,30 +181,26 @@ impl Core {
         None
     }
 
-    /// What to do next, `since_driver` polls after the driver was last looked at.
-    fn next_step(&mut self, ct: &Shared, since_driver: u32) -> Step {
+    /// The next task to run, `since_driver` polls after the driver was last looked at.
+    /// `None` when the thread should look at the driver (only yielded tasks are left, and
+    /// the driver is due) or park (nothing is left).
+    fn next_task(&mut self, ct: &Shared, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
         if (self.tick % GLOBAL_QUEUE_INTERVAL == 0 || self.queue.is_empty())
             && !ct.injector.is_empty()
         {
             if let Some(task) = self.take_injector_batch(ct) {
-                return Step::Run(task);
+                return Some(task);
             }
         }
         if let Some(task) = self.queue.pop_front() {
-            return Step::Run(task);
+            return Some(task);
         }
-        if self.deferred.is_empty() {
-            return Step::Idle(Idle::Park);
-        }
-        if since_driver >= EVENT_INTERVAL {
-            return Step::Idle(Idle::PollDriver);
+        if self.deferred.is_empty() || since_driver >= EVENT_INTERVAL {
+            return None;
         }
         self.release_deferred();
-        match self.queue.pop_front() {
-            Some(task) => Step::Run(task),
-            None => Step::Idle(Idle::Park),
-        }
+        self.queue.pop_front()
     }
 
     /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
@@ -229,20 +225,6 @@ impl Core {
             self.queue.append(&mut self.deferred);
         }
     }
-}
-
-/// The core holder's next move.
-enum Step {
-    Run(Task),
-    Idle(Idle),
-}
-
-/// Why the core holder stops running tasks for a moment.
-enum Idle {
-    /// Time to look at the driver (then the yielded tasks run again).
-    PollDriver,
-    /// Nothing to run.
-    Park,
 }
 
 /// Gives the core back when `block_on` returns or unwinds.
@@ -340,36 +322,29 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             }
         }
         let mut ran = 0;
-        let idle = loop {
-            if ran == EVENT_INTERVAL {
-                // Busy: look at I/O and timers now and then, and let the yielded tasks queue
-                // up again even when the run queue never empties.
-                break Idle::PollDriver;
-            }
-            match with_core(|core| core.next_step(ct, since_driver + ran)) {
-                Step::Run(task) => {
-                    task.run();
-                    ran += 1;
-                }
-                Step::Idle(idle) => break idle,
-            }
-        };
-        since_driver += ran;
-        match idle {
-            Idle::Park if !ct.woken.load(Acquire) => {
-                since_driver = 0;
-                ct.parker.park(&shared.driver, &shared.driver_handle);
-            }
-            // Also when only the `block_on` future keeps waking itself: the timer it waits
-            // for must still fire.
-            _ if since_driver >= EVENT_INTERVAL => {
-                since_driver = 0;
-                poll_driver(shared);
-                with_core(Core::release_deferred);
-            }
-            // The `block_on` future is woken: poll it first.
-            _ => {}
+        while ran < EVENT_INTERVAL {
+            let Some(task) = with_core(|core| core.next_task(ct, since_driver + ran)) else {
+                break;
+            };
+            task.run();
+            ran += 1;
         }
+        since_driver += ran;
+        let nothing_left = ran < EVENT_INTERVAL
+            && !ct.woken.load(Acquire)
+            && with_core(|core| core.deferred.is_empty());
+        if nothing_left {
+            since_driver = 0;
+            ct.parker.park(&shared.driver, &shared.driver_handle);
+        } else if since_driver >= EVENT_INTERVAL {
+            // Busy (the run queue never emptied, only yielded tasks are left, or only the
+            // `block_on` future keeps waking itself): look at I/O and timers, and let the
+            // yielded tasks queue up again.
+            since_driver = 0;
+            poll_driver(shared);
+            with_core(Core::release_deferred);
+        }
+        // Otherwise the `block_on` future was woken: poll it first.
     }
 }
 
