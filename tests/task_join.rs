@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::task::Context;
 use std::thread;
 
-use common::{watchdog, DropCounter};
+use common::{panic_location, watchdog, DropCounter};
 use flywheel::task::{yield_now, JoinError};
 
 #[test]
@@ -420,35 +420,6 @@ fn a_task_cancelled_by_shutdown_whose_future_panics_on_drop_reports_the_panic() 
             assert_drop_panic(name, err);
         });
     }
-}
-
-/// Where the panic raised by `f` (on this thread) says it comes from.
-fn panic_location(f: impl FnOnce()) -> (String, u32) {
-    use std::cell::RefCell;
-    use std::sync::Once;
-    thread_local! {
-        static CAUGHT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
-        static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if CATCHING.with(|c| c.get()) {
-                let location = info.location().map(|l| (l.file().to_owned(), l.line()));
-                CAUGHT.with(|c| *c.borrow_mut() = location);
-            } else {
-                previous(info);
-            }
-        }));
-    });
-    CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(false));
-    assert!(result.is_err(), "expected a panic");
-    CAUGHT
-        .with(|c| c.borrow_mut().take())
-        .expect("the hook saw the panic")
 }
 
 #[test]

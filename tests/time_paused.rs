@@ -288,49 +288,20 @@ fn time_misuse_panics_point_at_the_caller() {
     common::watchdog(|| {
         let here = |line| (file!().to_owned(), line);
         let line = line!() + 1;
-        let at = panic_location(|| flywheel::time::pause());
+        let at = common::panic_location(|| flywheel::time::pause());
         assert_eq!(at, here(line), "pause");
         let line = line!() + 1;
-        let at = panic_location(|| flywheel::time::resume());
+        let at = common::panic_location(|| flywheel::time::resume());
         assert_eq!(at, here(line), "resume");
         let line = line!() + 1;
-        let at = panic_location(|| drop(advance(SEC)));
+        let at = common::panic_location(|| drop(advance(SEC)));
         assert_eq!(at, here(line), "advance");
         let line = line!() + 1;
-        let at = panic_location(|| drop(interval(Duration::ZERO)));
+        let at = common::panic_location(|| drop(interval(Duration::ZERO)));
         assert_eq!(at, here(line), "interval(ZERO)");
         let mut ticker = interval(SEC);
         let line = line!() + 1;
-        let at = panic_location(|| ticker.reset());
+        let at = common::panic_location(|| ticker.reset());
         assert_eq!(at, here(line), "Interval::reset outside a runtime");
     });
-}
-
-/// Where the panic raised by `f` (on this thread) says it comes from.
-fn panic_location(f: impl FnOnce()) -> (String, u32) {
-    use std::cell::{Cell, RefCell};
-    use std::sync::Once;
-    thread_local! {
-        static CAUGHT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
-        static CATCHING: Cell<bool> = const { Cell::new(false) };
-    }
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if CATCHING.with(Cell::get) {
-                let location = info.location().map(|l| (l.file().to_owned(), l.line()));
-                CAUGHT.with(|c| *c.borrow_mut() = location);
-            } else {
-                previous(info);
-            }
-        }));
-    });
-    CATCHING.with(|c| c.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    CATCHING.with(|c| c.set(false));
-    assert!(result.is_err(), "expected a panic");
-    CAUGHT
-        .with(|c| c.borrow_mut().take())
-        .expect("the hook saw the panic")
 }

@@ -117,3 +117,32 @@ pub const FLAVOURS: [Flavour; 2] = [
     ("current_thread", current_thread),
     ("multi_thread", multi_thread),
 ];
+
+/// Where the panic raised by `f` (on this thread) says it comes from.
+pub fn panic_location(f: impl FnOnce()) -> (String, u32) {
+    use std::cell::RefCell;
+    use std::sync::Once;
+    thread_local! {
+        static CAUGHT: RefCell<Option<(String, u32)>> = const { RefCell::new(None) };
+        static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.with(|c| c.get()) {
+                let location = info.location().map(|l| (l.file().to_owned(), l.line()));
+                CAUGHT.with(|c| *c.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    CATCHING.with(|c| c.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(false));
+    assert!(result.is_err(), "expected a panic");
+    CAUGHT
+        .with(|c| c.borrow_mut().take())
+        .expect("the hook saw the panic")
+}
