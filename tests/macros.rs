@@ -164,6 +164,76 @@ fn main_each_call_builds_a_fresh_runtime() {
     });
 }
 
+/// What a crate that wraps flywheel offers its users: flywheel under a path of its own.
+mod reexport {
+    pub use flywheel as rt;
+}
+
+#[reexport::rt::test(crate = "reexport::rt")]
+async fn test_crate_option_through_a_reexport() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let here = thread::current().id();
+    let there = reexport::rt::spawn(async { thread::current().id() })
+        .await
+        .unwrap();
+    assert_eq!(here, there, "still a current-thread runtime by default");
+}
+
+#[reexport::rt::test(crate = "reexport::rt", flavor = "multi_thread", worker_threads = 2)]
+async fn test_crate_option_keeps_the_other_options() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let name = reexport::rt::spawn(async { thread::current().name().map(str::to_owned) })
+        .await
+        .unwrap();
+    assert_eq!(name.as_deref(), Some("flywheel-worker"));
+}
+
+/// Stands where a re-export of flywheel would be and counts the builders made through it, so
+/// a test can tell that the generated code names the `crate = ".."` path and not
+/// `::flywheel` (which also resolves in this crate).
+mod counting {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static BUILDERS: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Builder;
+
+    impl Builder {
+        pub fn new_current_thread() -> flywheel::Builder {
+            BUILDERS.fetch_add(1, Ordering::SeqCst);
+            flywheel::Builder::new_current_thread()
+        }
+
+        pub fn new_multi_thread() -> flywheel::Builder {
+            BUILDERS.fetch_add(1, Ordering::SeqCst);
+            flywheel::Builder::new_multi_thread()
+        }
+    }
+}
+
+#[test]
+fn main_builds_the_runtime_through_the_crate_path() {
+    use std::sync::atomic::Ordering;
+    common::watchdog(|| {
+        #[flywheel::main(crate = "counting", flavor = "current_thread")]
+        async fn on_one_thread() -> bool {
+            flywheel::Handle::try_current().is_ok()
+        }
+        #[flywheel::main(crate = "counting", worker_threads = 2)]
+        async fn on_workers() -> Option<String> {
+            flywheel::spawn(async { thread::current().name().map(str::to_owned) })
+                .await
+                .unwrap()
+        }
+        // Only this test uses `counting`, so the count moves only here.
+        let before = counting::BUILDERS.load(Ordering::SeqCst);
+        assert!(on_one_thread(), "the body runs inside a runtime");
+        assert_eq!(counting::BUILDERS.load(Ordering::SeqCst), before + 1);
+        assert_eq!(on_workers().as_deref(), Some("flywheel-worker"));
+        assert_eq!(counting::BUILDERS.load(Ordering::SeqCst), before + 2);
+    });
+}
+
 /// The `pass` cases build and run: worker counts are checked there, each in a process of
 /// its own. Misuse fails to compile with a message pointing at the offending tokens; the expected
 /// messages are the `.stderr` files beside each case in tests/ui/.

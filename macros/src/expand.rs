@@ -4,7 +4,9 @@
 //! The body becomes an inner `async fn` with the user's own return type, so `?` and `return`
 //! inside it mean what they meant before and no type has to be inferred from an async block.
 //! The generated code names the runtime as `::flywheel`, which resolves from any crate that
-//! depends on flywheel, including flywheel's own tests and examples.
+//! depends on flywheel, including flywheel's own tests and examples; `crate = "path"` replaces
+//! that prefix for crates that reach flywheel through a re-export. The path keeps the span of
+//! its string literal, so a path that does not resolve is reported at the literal.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -103,9 +105,17 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let output = &sig.output;
     let span = sig.fn_token.span();
 
+    // With `crate = ".."`, `path::Builder` carries the literal's span as a whole, so a path
+    // that does not resolve is reported there and nowhere else.
+    let (krate, krate_span) = match &options.krate {
+        Some(path) => (quote!(#path), path.span()),
+        None => (quote_spanned!(span=> ::flywheel), span),
+    };
     let builder = match options.flavor {
-        Flavor::CurrentThread => quote_spanned!(span=> ::flywheel::Builder::new_current_thread()),
-        Flavor::MultiThread => quote_spanned!(span=> ::flywheel::Builder::new_multi_thread()),
+        Flavor::CurrentThread => {
+            quote_spanned!(krate_span=> #krate::Builder::new_current_thread())
+        }
+        Flavor::MultiThread => quote_spanned!(krate_span=> #krate::Builder::new_multi_thread()),
     };
     let worker_threads = options
         .worker_threads

@@ -1,12 +1,13 @@
 //! The `#[flywheel::main]` and `#[flywheel::test]` attributes.
 //!
 //! Use them through the `flywheel` crate (its `macros` feature, on by default), not from this
-//! crate directly: the generated code names the runtime as `::flywheel`.
+//! crate directly: the generated code names the runtime as `::flywheel`, or as the path given
+//! with `crate = "path"` by crates that re-export flywheel.
 //!
 //! Both turn an `async fn` without arguments into a plain function that builds a runtime,
 //! runs the body to completion with `block_on`, and returns its output. Misuse (a function
-//! that is not `async`, has arguments or generics, an unknown option or a bad value) is a
-//! compile error pointing at the offending tokens.
+//! that is not `async`, has arguments or generics, an unknown option, an option without a
+//! value, a bad value or a missing comma) is a compile error pointing at the offending tokens.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
@@ -26,7 +27,9 @@ use options::Kind;
 ///
 /// - `flavor = "current_thread"` runs every task on the main thread;
 ///   `flavor = "multi_thread"` is the default;
-/// - `worker_threads = N` sets the number of workers of a multi-thread runtime.
+/// - `worker_threads = N` sets the number of workers of a multi-thread runtime;
+/// - `crate = "path"` names the path at which flywheel is reachable, for crates that use it
+///   through a re-export (the default is `::flywheel`).
 ///
 /// The function keeps its return type, so `main` may return a `Result`. The new `main`
 /// does roughly this:
@@ -77,6 +80,19 @@ use options::Kind;
 ///     assert_eq!(name.await.unwrap().as_deref(), Some("flywheel-worker"));
 /// }
 /// ```
+///
+/// Through a re-export, as a crate that wraps flywheel would offer it to its users:
+///
+/// ```
+/// mod my_framework {
+///     pub use flywheel as rt;
+/// }
+///
+/// #[my_framework::rt::main(crate = "my_framework::rt", flavor = "current_thread")]
+/// async fn main() {
+///     assert!(my_framework::rt::Handle::try_current().is_ok());
+/// }
+/// ```
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Main, args.into(), item.into()).into()
@@ -91,7 +107,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   code across threads;
 /// - `start_paused = true` starts the runtime with a paused clock
 ///   (`Builder::start_paused`), so timers fire as soon as the runtime is idle and tests of
-///   timing code run instantly and deterministically.
+///   timing code run instantly and deterministically;
+/// - `crate = "path"` names the path at which flywheel is reachable, for crates that use it
+///   through a re-export (the default is `::flywheel`).
 ///
 /// Other attributes on the function (`#[should_panic]`, `#[ignore]`) are kept. Do not add
 /// `#[test]` as well: this attribute already adds it.

@@ -1,12 +1,17 @@
-//! The attribute's arguments: `flavor`, `worker_threads` and (tests only) `start_paused`.
+//! The attribute's arguments: `flavor`, `worker_threads`, `crate` and (tests only)
+//! `start_paused`, written `name = value` and separated by commas.
 //!
-//! Each option may appear once. Every error points at the token that caused it: the option's
-//! name when the name is wrong or repeated, its value when the value is.
+//! Each option may appear once. Every error points at the tokens that caused it: the option's
+//! name when the name is wrong, repeated or has no value, its value when the value is wrong,
+//! and the stray token when the list itself is malformed. The list is parsed by hand rather
+//! than with `syn::meta::parser` so that these messages can say what to write instead.
 
 use proc_macro2::{Span, TokenStream};
-use syn::meta::ParseNestedMeta;
-use syn::parse::Parser;
-use syn::{LitBool, LitInt, LitStr};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Ident, Lit, Path, PathSegment, Token};
 
 /// Which attribute is being expanded; they differ in defaults and accepted options.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,8 +31,8 @@ impl Kind {
 
     fn known_options(self) -> &'static str {
         match self {
-            Kind::Main => "`flavor`, `worker_threads`",
-            Kind::Test => "`flavor`, `worker_threads`, `start_paused`",
+            Kind::Main => "`flavor`, `worker_threads`, `crate`",
+            Kind::Test => "`flavor`, `worker_threads`, `start_paused`, `crate`",
         }
     }
 }
@@ -48,6 +53,15 @@ pub(crate) struct Options {
     worker_threads_span: Option<Span>,
     pub(crate) start_paused: bool,
     start_paused_span: Option<Span>,
+    /// Where the generated code finds flywheel (`crate = "path"`); `::flywheel` when `None`.
+    pub(crate) krate: Option<Path>,
+    krate_span: Option<Span>,
+}
+
+/// One `name = value` pair as written; the value is checked by the option it belongs to.
+struct Pair {
+    name: Path,
+    value: Expr,
 }
 
 impl Options {
@@ -63,29 +77,43 @@ impl Options {
             worker_threads_span: None,
             start_paused: false,
             start_paused_span: None,
+            krate: None,
+            krate_span: None,
         };
-        let parser = syn::meta::parser(|meta| options.parse_one(kind, meta));
+        let parser = |input: ParseStream<'_>| -> syn::Result<()> {
+            while !input.is_empty() {
+                let pair = parse_pair(kind, input)?;
+                options.apply(kind, pair)?;
+                if input.is_empty() {
+                    break;
+                }
+                if !input.peek(Token![,]) {
+                    return Err(input.error(
+                        "expected `,` here: options are `name = value` pairs separated by commas",
+                    ));
+                }
+                input.parse::<Token![,]>()?;
+            }
+            Ok(())
+        };
         parser.parse2(args)?;
         options.check()?;
         Ok(options)
     }
 
-    fn parse_one(&mut self, kind: Kind, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
-        let name = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        match name.as_str() {
+    fn apply(&mut self, kind: Kind, pair: Pair) -> syn::Result<()> {
+        let Pair { name, value } = pair;
+        let shown = path_to_string(&name);
+        match shown.as_str() {
             "flavor" => {
-                once(&meta, self.flavor_span)?;
-                let value: LitStr = meta.value()?.parse()?;
-                self.flavor = match value.value().as_str() {
+                once(&name, self.flavor_span)?;
+                let (text, span) = string(&value, "`flavor = \"current_thread\"`")?;
+                self.flavor = match text.as_str() {
                     "current_thread" => Flavor::CurrentThread,
                     "multi_thread" => Flavor::MultiThread,
                     other => {
                         return Err(syn::Error::new(
-                            value.span(),
+                            span,
                             format!(
                                 "unknown flavor `{other}`; expected \"current_thread\" or \
                                  \"multi_thread\""
@@ -93,49 +121,66 @@ impl Options {
                         ))
                     }
                 };
-                self.flavor_span = Some(value.span());
+                self.flavor_span = Some(span);
             }
             "worker_threads" => {
-                once(&meta, self.worker_threads_span)?;
-                let value: LitInt = meta.value()?.parse().map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
+                once(&name, self.worker_threads_span)?;
+                let Expr::Lit(ExprLit {
+                    lit: Lit::Int(int), ..
+                }) = &value
+                else {
+                    return Err(syn::Error::new_spanned(
+                        &value,
                         "`worker_threads` takes a positive integer, e.g. `worker_threads = 4`",
-                    )
-                })?;
-                let n: usize = value.base10_parse()?;
+                    ));
+                };
+                let n: usize = int.base10_parse()?;
                 if n == 0 {
                     return Err(syn::Error::new(
-                        value.span(),
+                        int.span(),
                         "`worker_threads` must be at least 1; use flavor = \"current_thread\" \
                          to run everything on the calling thread",
                     ));
                 }
                 self.worker_threads = Some(n);
-                self.worker_threads_span = Some(value.span());
+                self.worker_threads_span = Some(int.span());
             }
             "start_paused" if kind == Kind::Test => {
-                once(&meta, self.start_paused_span)?;
-                let value: LitBool = meta.value()?.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "`start_paused` takes `true` or `false`")
-                })?;
-                self.start_paused = value.value;
-                self.start_paused_span = Some(value.span());
+                once(&name, self.start_paused_span)?;
+                let Expr::Lit(ExprLit {
+                    lit: Lit::Bool(flag),
+                    ..
+                }) = &value
+                else {
+                    return Err(syn::Error::new_spanned(
+                        &value,
+                        "`start_paused` takes `true` or `false`",
+                    ));
+                };
+                self.start_paused = flag.value;
+                self.start_paused_span = Some(flag.span());
             }
             "start_paused" => {
-                return Err(meta.error(
+                return Err(syn::Error::new_spanned(
+                    &name,
                     "`start_paused` is for tests: use it with #[flywheel::test], or build the \
                      runtime with flywheel::Builder::start_paused",
                 ))
             }
+            "crate" => {
+                once(&name, self.krate_span)?;
+                self.krate = Some(crate_path(&value)?);
+                self.krate_span = Some(value.span());
+            }
             _ => {
-                let shown = quote::ToTokens::to_token_stream(&meta.path).to_string();
-                return Err(meta.error(format!(
-                    "unknown option `{}` for {}; expected one of {}",
-                    shown.replace(' ', ""),
-                    kind.name(),
-                    kind.known_options()
-                )));
+                return Err(syn::Error::new_spanned(
+                    &name,
+                    format!(
+                        "unknown option `{shown}` for {}; expected one of {}",
+                        kind.name(),
+                        kind.known_options()
+                    ),
+                ));
             }
         }
         Ok(())
@@ -158,10 +203,123 @@ impl Options {
     }
 }
 
-/// Fails when the option being parsed was already given.
-fn once(meta: &ParseNestedMeta<'_>, seen: Option<Span>) -> syn::Result<()> {
+/// Parses `name = value`, stopping before the `,` that ends it.
+fn parse_pair(kind: Kind, input: ParseStream<'_>) -> syn::Result<Pair> {
+    if !input.peek(Ident::peek_any) && !input.peek(Token![::]) {
+        return Err(input.error(format!(
+            "expected an option name: {} takes `name = value` pairs such as \
+             `flavor = \"current_thread\"`; its options are {}",
+            kind.name(),
+            kind.known_options()
+        )));
+    }
+    let name = parse_name(input)?;
+    if !input.peek(Token![=]) {
+        let shown = path_to_string(&name);
+        return Err(syn::Error::new_spanned(
+            &name,
+            format!("`{shown}` needs a value: write it as `{shown} = ...`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(syn::Error::new_spanned(
+            &name,
+            format!("`{}` needs a value after `=`", path_to_string(&name)),
+        ));
+    }
+    let value: Expr = input.parse()?;
+    Ok(Pair { name, value })
+}
+
+/// An option name: one identifier (keywords such as `crate` included), or a path, which is
+/// then reported as unknown.
+fn parse_name(input: ParseStream<'_>) -> syn::Result<Path> {
+    let leading_colon: Option<Token![::]> = input.parse()?;
+    let mut segments = Punctuated::<PathSegment, Token![::]>::new();
+    segments.push_value(PathSegment::from(Ident::parse_any(input)?));
+    while input.peek(Token![::]) {
+        segments.push_punct(input.parse()?);
+        segments.push_value(PathSegment::from(Ident::parse_any(input)?));
+    }
+    Ok(Path {
+        leading_colon,
+        segments,
+    })
+}
+
+/// The text of a string-literal value and its span, or an error showing `example`.
+fn string(value: &Expr, example: &str) -> syn::Result<(String, Span)> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Ok((text.value(), text.span())),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!("expected a string literal, e.g. {example}"),
+        )),
+    }
+}
+
+/// The path in `crate = "path"`: a plain path without generic arguments.
+fn crate_path(value: &Expr) -> syn::Result<Path> {
+    const EXAMPLE: &str = "`crate = \"my_crate::flywheel\"`";
+    if let Expr::Path(path) = value {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "write the path as a string: `crate = \"{}\"`",
+                path_to_string(&path.path)
+            ),
+        ));
+    }
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = value
+    else {
+        return Err(syn::Error::new_spanned(
+            value,
+            format!("expected a string literal, e.g. {EXAMPLE}"),
+        ));
+    };
+    let span = text.span();
+    let invalid = || {
+        syn::Error::new(
+            span,
+            format!(
+                "`crate` takes the path at which flywheel is reachable, e.g. {EXAMPLE}; \
+                 \"{}\" is not a path",
+                text.value()
+            ),
+        )
+    };
+    let path: Path = text.parse().map_err(|_| invalid())?;
+    if path
+        .segments
+        .iter()
+        .any(|segment| !segment.arguments.is_empty())
+    {
+        return Err(invalid());
+    }
+    Ok(path)
+}
+
+/// A path as written, without the spaces `to_string` puts around `::`.
+fn path_to_string(path: &Path) -> String {
+    quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "")
+}
+
+/// Fails when the option named `name` was already given.
+fn once(name: &Path, seen: Option<Span>) -> syn::Result<()> {
     match seen {
-        Some(_) => Err(meta.error("this option is given twice; keep one")),
+        Some(_) => Err(syn::Error::new_spanned(
+            name,
+            "this option is given twice; keep one",
+        )),
         None => Ok(()),
     }
 }

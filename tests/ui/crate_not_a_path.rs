@@ -1,0 +1,4 @@
+#[flywheel::test(crate = "my crate::flywheel")]
+async fn spaced() {}
+
+fn main() {}

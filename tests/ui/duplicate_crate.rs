@@ -1,0 +1,2 @@
+#[flywheel::main(crate = "flywheel", crate = "flywheel")]
+async fn main() {}

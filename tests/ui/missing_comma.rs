@@ -1,0 +1,4 @@
+#[flywheel::test(flavor = "multi_thread" worker_threads = 2)]
+async fn no_comma() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[flywheel::test(flavor("multi_thread"))]
+async fn called() {}
+
+fn main() {}

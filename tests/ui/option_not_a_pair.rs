@@ -1,0 +1,2 @@
+#[flywheel::main("current_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[flywheel::main(flavor)]
+async fn main() {}

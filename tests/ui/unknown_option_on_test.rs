@@ -1,0 +1,4 @@
+#[flywheel::test(crate = "flywheel", timeout = 5)]
+async fn with_timeout() {}
+
+fn main() {}
