@@ -1,7 +1,9 @@
 //! Crates of the futures ecosystem on flywheel: futures-util's combinators and streams,
 //! futures-channel, async-channel and async-lock, and futures' I/O utilities on flywheel's
-//! TCP streams. None of them knows about flywheel; they only rely on the `Waker` contract
-//! (and `futures_io`'s traits), which is what these tests exercise, on both flavours.
+//! TCP streams; then tokio's own `sync` primitives with no tokio runtime, and tokio's I/O
+//! traits over flywheel's streams through tokio-util's compat layer (with `tokio::io::copy`
+//! and a `Framed` codec). None of them knows about flywheel; they only rely on the `Waker`
+//! contract (and `futures_io`'s traits), which is what these tests exercise, on both flavours.
 mod common;
 
 use std::future::Future;
@@ -432,5 +434,449 @@ fn spawn_blocking_around_std_fs() {
         .unwrap()
         .unwrap();
         assert_eq!(listed, ["data.bin"]);
+    });
+}
+
+// tokio's synchronisation primitives. `tokio::sync` only relies on wakers, so it works on
+// flywheel with no tokio runtime anywhere (a program would add tokio with only its `sync`
+// feature; the dev-dependency here has more features, which these tests do not use). Each
+// test also checks that no tokio runtime is reachable from inside the flywheel tasks.
+
+/// Fails if a tokio runtime is reachable from here: the primitives under test must work on
+/// flywheel alone.
+fn assert_no_tokio_runtime() {
+    assert!(
+        tokio::runtime::Handle::try_current().is_err(),
+        "no tokio runtime may be involved"
+    );
+    assert!(
+        flywheel::Handle::try_current().is_ok(),
+        "on a flywheel runtime"
+    );
+}
+
+#[test]
+fn tokio_oneshot_across_tasks() {
+    on_both_flavours(|| async {
+        assert_no_tokio_runtime();
+        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        let sender = flywheel::spawn(async move {
+            assert_no_tokio_runtime();
+            flywheel::task::yield_now().await;
+            tx.send(7).expect("the receiver is alive");
+        });
+        assert_eq!(rx.await, Ok(7));
+        sender.await.unwrap();
+
+        // A dropped sender wakes the receiver with an error.
+        let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        flywheel::spawn(async move { drop(tx) }).await.unwrap();
+        assert!(rx.await.is_err());
+
+        // The sender can wait for the receiver to go away.
+        let (mut tx, rx) = tokio::sync::oneshot::channel::<u32>();
+        let waiter = flywheel::spawn(async move {
+            tx.closed().await;
+            tx.is_closed()
+        });
+        drop(rx);
+        assert!(waiter.await.unwrap());
+    });
+}
+
+#[test]
+fn tokio_mpsc_bounded_applies_backpressure() {
+    on_both_flavours(|| async {
+        use tokio::sync::mpsc::error::TrySendError;
+
+        // Full: try_send refuses and a reservation waits until the receiver makes room.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u32>(2);
+        tx.send(1).await.unwrap();
+        tx.send(2).await.unwrap();
+        assert_eq!(tx.capacity(), 0);
+        assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+        let mut reserve = std::pin::pin!(tx.reserve());
+        assert!(
+            futures::poll!(&mut reserve).is_pending(),
+            "the channel is full"
+        );
+        assert_eq!(rx.recv().await, Some(1));
+        // The receive woke the waiting reservation (or the watchdog fails the test).
+        reserve.await.unwrap().send(3);
+        assert_eq!(rx.recv().await, Some(2));
+        assert_eq!(rx.recv().await, Some(3));
+
+        // Many producers through a one-slot buffer: each send parks until the consumer drains.
+        let producers = 4u64;
+        let per_producer = common::iterations(2_000) as u64;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(1);
+        let handles: Vec<_> = (0..producers)
+            .map(|p| {
+                let tx = tx.clone();
+                flywheel::spawn(async move {
+                    assert_no_tokio_runtime();
+                    for i in 0..per_producer {
+                        tx.send(p * per_producer + i).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        let (mut received, mut sum) = (0, 0);
+        while let Some(n) = rx.recv().await {
+            received += 1;
+            sum += n;
+        }
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        let total = producers * per_producer;
+        assert_eq!(received, total);
+        assert_eq!(sum, total * (total - 1) / 2);
+    });
+}
+
+#[test]
+fn tokio_mutex_serialises_increments_across_tasks() {
+    on_both_flavours(|| async {
+        let tasks = 8;
+        let per_task = common::iterations(1_000);
+        let counter = Arc::new(tokio::sync::Mutex::new(0usize));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let counter = counter.clone();
+                flywheel::spawn(async move {
+                    assert_no_tokio_runtime();
+                    for _ in 0..per_task {
+                        let mut guard = counter.lock().await;
+                        let seen = *guard;
+                        // Held across an await: the others must wait for it.
+                        flywheel::task::yield_now().await;
+                        *guard = seen + 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        assert_eq!(*counter.lock().await, tasks * per_task);
+    });
+}
+
+#[test]
+fn tokio_rwlock_shares_reads_and_excludes_writes() {
+    on_both_flavours(|| async {
+        let lock = Arc::new(tokio::sync::RwLock::new(0u32));
+        let read = lock.read().await;
+        // A second reader gets in while the first one holds its guard.
+        let reader = flywheel::spawn({
+            let lock = lock.clone();
+            async move {
+                assert_no_tokio_runtime();
+                *lock.read().await
+            }
+        });
+        assert_eq!(reader.await.unwrap(), 0);
+        assert!(lock.try_write().is_err(), "a writer waits for the reader");
+        let writer = flywheel::spawn({
+            let lock = lock.clone();
+            async move { *lock.write().await += 1 }
+        });
+        drop(read);
+        // Dropping the last read guard woke the writer.
+        writer.await.unwrap();
+        assert_eq!(*lock.read().await, 1);
+    });
+}
+
+#[test]
+fn tokio_semaphore_bounds_concurrency() {
+    on_both_flavours(|| async {
+        let permits = 3;
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(permits));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (semaphore, inside, most) = (semaphore.clone(), inside.clone(), most.clone());
+                flywheel::spawn(async move {
+                    assert_no_tokio_runtime();
+                    let _permit = semaphore.acquire_owned().await.unwrap();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    for _ in 0..10 {
+                        flywheel::task::yield_now().await;
+                    }
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= permits, "{most} tasks held a permit at once");
+        assert!(most >= 1);
+        assert_eq!(semaphore.available_permits(), permits);
+    });
+}
+
+#[test]
+fn tokio_notify_one_and_notify_waiters() {
+    on_both_flavours(|| async {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        // notify_one with nobody waiting stores a permit for the next waiter.
+        notify.notify_one();
+        notify.notified().await;
+
+        // notify_one wakes a task that waits.
+        let waiter = flywheel::spawn({
+            let notify = notify.clone();
+            async move {
+                assert_no_tokio_runtime();
+                notify.notified().await;
+                "woken"
+            }
+        });
+        flywheel::task::yield_now().await;
+        notify.notify_one();
+        assert_eq!(waiter.await.unwrap(), "woken");
+
+        // notify_waiters wakes every task already registered (and stores no permit).
+        let waiters = 4;
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(waiters);
+        let handles: Vec<_> = (0..waiters)
+            .map(|_| {
+                let (notify, ready_tx) = (notify.clone(), ready_tx.clone());
+                flywheel::spawn(async move {
+                    let notified = notify.notified();
+                    let mut notified = std::pin::pin!(notified);
+                    // Registered from here on, before anyone calls notify_waiters.
+                    notified.as_mut().enable();
+                    ready_tx.send(()).await.unwrap();
+                    notified.await;
+                })
+            })
+            .collect();
+        for _ in 0..waiters {
+            ready_rx.recv().await.unwrap();
+        }
+        notify.notify_waiters();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn tokio_watch_delivers_the_latest_value() {
+    on_both_flavours(|| async {
+        let (tx, mut rx) = tokio::sync::watch::channel(0u32);
+        let (step_tx, mut step_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let observer = flywheel::spawn(async move {
+            assert_no_tokio_runtime();
+            let mut seen = Vec::new();
+            while rx.changed().await.is_ok() {
+                seen.push(*rx.borrow_and_update());
+                step_tx.send(()).unwrap();
+            }
+            seen
+        });
+        for value in 1..=3 {
+            tx.send(value).unwrap();
+            // Wait until the observer has seen it, so no value is skipped.
+            step_rx.recv().await.unwrap();
+        }
+        // A receiver that does not look between two sends sees only the latest value.
+        let mut late = tx.subscribe();
+        assert!(!late.has_changed().unwrap(), "subscribing marks 3 as seen");
+        tx.send_replace(10);
+        tx.send_replace(11);
+        late.changed().await.unwrap();
+        assert_eq!(*late.borrow_and_update(), 11);
+        assert!(!late.has_changed().unwrap());
+        // Dropping the sender ends the observer's loop (after it saw 11, maybe 10 first).
+        drop(tx);
+        let seen = observer.await.unwrap();
+        assert_eq!(seen[..3], [1, 2, 3]);
+        assert_eq!(seen.last(), Some(&11));
+        assert!(seen.len() <= 5, "{seen:?}");
+    });
+}
+
+#[test]
+fn tokio_broadcast_reaches_every_receiver() {
+    on_both_flavours(|| async {
+        use tokio::sync::broadcast::error::RecvError;
+
+        let messages = 50u64;
+        let (tx, _) = tokio::sync::broadcast::channel::<u64>(64);
+        let receivers: Vec<_> = (0..3)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                flywheel::spawn(async move {
+                    assert_no_tokio_runtime();
+                    let mut sum = 0;
+                    loop {
+                        match rx.recv().await {
+                            Ok(n) => sum += n,
+                            Err(RecvError::Closed) => return sum,
+                            Err(RecvError::Lagged(n)) => panic!("lagged by {n} with room for all"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for n in 0..messages {
+            tx.send(n).unwrap();
+            flywheel::task::yield_now().await;
+        }
+        drop(tx);
+        for receiver in receivers {
+            assert_eq!(receiver.await.unwrap(), messages * (messages - 1) / 2);
+        }
+
+        // A receiver that falls more than the capacity behind is told how much it missed.
+        let (tx, mut rx) = tokio::sync::broadcast::channel::<u64>(2);
+        for n in 0..5 {
+            tx.send(n).unwrap();
+        }
+        assert_eq!(rx.recv().await, Err(RecvError::Lagged(3)));
+        assert_eq!(rx.recv().await, Ok(3));
+        assert_eq!(rx.recv().await, Ok(4));
+    });
+}
+
+#[test]
+fn tokio_util_cancellation_token_stops_tasks() {
+    on_both_flavours(|| async {
+        use tokio_util::sync::CancellationToken;
+
+        let token = CancellationToken::new();
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let token = token.child_token();
+                flywheel::spawn(async move {
+                    assert_no_tokio_runtime();
+                    // Parked on the token until `cancel` wakes it.
+                    token.cancelled().await;
+                    "stopped"
+                })
+            })
+            .collect();
+        flywheel::task::yield_now().await;
+        token.cancel();
+        for worker in workers {
+            // Each worker returns once it sees the cancellation (or the watchdog fails).
+            assert_eq!(worker.await.unwrap(), "stopped");
+        }
+        assert!(token.is_cancelled());
+    });
+}
+
+// tokio's I/O traits. flywheel's sockets implement futures-io's `AsyncRead` / `AsyncWrite`;
+// tokio-util's compat layer wraps them into tokio's traits (and tokio's types into
+// futures-io's), so tokio's `io::copy`, `AsyncReadExt` and tokio-util's codecs work on them.
+
+/// A connected loopback pair: (client, server).
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = TcpStream::connect(addr).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+#[test]
+fn tokio_io_copy_over_compat_tcp_streams() {
+    on_both_flavours(|| async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        use tokio_util::compat::FuturesAsyncReadCompatExt;
+
+        // writer -> (source, source_peer) -> tokio::io::copy -> (sink, sink_peer) -> reader
+        let (source, source_peer) = tcp_pair().await;
+        let (sink, sink_peer) = tcp_pair().await;
+        // Larger than the socket buffers, so every hop has to wait for the next one.
+        let payload: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+        let expected = payload.clone();
+        let writer = flywheel::spawn(async move {
+            assert_no_tokio_runtime();
+            let mut source = source.compat();
+            source.write_all(&payload).await?;
+            source.shutdown().await
+        });
+        let relay = flywheel::spawn(async move {
+            let (mut from, mut to) = (source_peer.compat(), sink.compat());
+            let copied = tokio::io::copy(&mut from, &mut to).await?;
+            to.shutdown().await?;
+            Ok::<u64, std::io::Error>(copied)
+        });
+        let mut received = Vec::new();
+        sink_peer.compat().read_to_end(&mut received).await.unwrap();
+        writer.await.unwrap().unwrap();
+        assert_eq!(relay.await.unwrap().unwrap(), expected.len() as u64);
+        assert!(
+            received == expected,
+            "the relayed bytes differ from the sent ones"
+        );
+    });
+}
+
+#[test]
+fn tokio_duplex_into_a_flywheel_socket_through_compat() {
+    on_both_flavours(|| async {
+        use tokio::io::AsyncWriteExt as _;
+        use tokio_util::compat::TokioAsyncReadCompatExt;
+
+        // The other direction: a tokio type read through futures-io's traits.
+        let (mut tokio_side, duplex_end) = tokio::io::duplex(64);
+        let (mut client, server) = tcp_pair().await;
+        let feeder = flywheel::spawn(async move {
+            for line in 0..100 {
+                tokio_side
+                    .write_all(format!("line {line}\n").as_bytes())
+                    .await?;
+            }
+            tokio_side.shutdown().await
+        });
+        let pump = flywheel::spawn(async move {
+            let copied = futures::io::copy(duplex_end.compat(), &mut client).await?;
+            client.close().await?;
+            Ok::<u64, std::io::Error>(copied)
+        });
+        let mut text = String::new();
+        let mut server = server;
+        server.read_to_string(&mut text).await.unwrap();
+        feeder.await.unwrap().unwrap();
+        assert_eq!(pump.await.unwrap().unwrap(), text.len() as u64);
+        assert_eq!(text.lines().count(), 100);
+        assert_eq!(text.lines().last(), Some("line 99"));
+    });
+}
+
+#[test]
+fn tokio_util_framed_lines_over_a_compat_tcp_stream() {
+    on_both_flavours(|| async {
+        use tokio_util::codec::{Framed, LinesCodec};
+        use tokio_util::compat::FuturesAsyncReadCompatExt;
+
+        let (client, server) = tcp_pair().await;
+        // An upper-casing line echo server.
+        let echo = flywheel::spawn(async move {
+            assert_no_tokio_runtime();
+            let mut lines = Framed::new(server.compat(), LinesCodec::new());
+            while let Some(line) = lines.next().await {
+                lines.send(line?.to_uppercase()).await?;
+            }
+            Ok::<(), tokio_util::codec::LinesCodecError>(())
+        });
+        let mut lines = Framed::new(client.compat(), LinesCodec::new());
+        for word in ["tokio", "flywheel", "compat"] {
+            lines.send(word).await.unwrap();
+            assert_eq!(lines.next().await.unwrap().unwrap(), word.to_uppercase());
+        }
+        drop(lines);
+        echo.await.unwrap().unwrap();
     });
 }
