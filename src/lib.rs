@@ -31,6 +31,8 @@
 
 #[cfg(feature = "hyper")]
 pub mod compat;
+#[doc = include_str!("from_tokio.md")]
+pub mod from_tokio {}
 pub mod io;
 pub mod net;
 #[cfg(unix)]
