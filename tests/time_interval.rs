@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use flywheel::time::{advance, interval, interval_at, MissedTickBehavior};
+use flywheel::time::{advance, interval, interval_at, Instant, MissedTickBehavior};
 use flywheel::{Builder, Runtime};
 
 const MS: Duration = Duration::from_millis(1);

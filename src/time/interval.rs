@@ -3,11 +3,12 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
+use crate::time::Instant;
 
 /// Lateness below which a tick counts as on time: the next one is scheduled a period after
 /// the missed deadline whatever the behaviour, so ordinary timer jitter never shifts the
@@ -51,7 +52,8 @@ pub fn interval(period: Duration) -> Interval {
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use flywheel::time::Instant;
 ///
 /// flywheel::run(async {
 ///     let start = Instant::now() + Duration::from_millis(10);
@@ -177,7 +179,8 @@ impl Interval {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(3));
@@ -206,7 +209,7 @@ impl Interval {
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(1));
     ///     let first = std::future::poll_fn(|cx| ticker.poll_tick(cx)).await;
-    ///     assert!(first <= std::time::Instant::now());
+    ///     assert!(first <= flywheel::time::Instant::now());
     /// });
     /// ```
     #[track_caller]
@@ -237,7 +240,8 @@ impl Interval {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(10));
