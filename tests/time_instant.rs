@@ -316,3 +316,13 @@ fn std_instants_convert_both_ways_unchanged() {
         assert_eq!(format!("{ours:?}"), format!("{std_now:?}"));
     });
 }
+
+#[test]
+fn instant_is_a_plain_value() {
+    fn assert_value<T: Copy + Send + Sync + Unpin + std::hash::Hash + Ord + std::fmt::Debug>() {}
+    assert_value::<Instant>();
+    assert_eq!(
+        std::mem::size_of::<Instant>(),
+        std::mem::size_of::<std::time::Instant>()
+    );
+}
