@@ -7,9 +7,11 @@
 //! clock outside any runtime. Finding the runtime is a thread-local borrow, no handle clone;
 //! an unpaused clock then costs one atomic load on top of std's `Instant::now()`.
 //!
-//! A runtime's clock never goes backwards: pausing freezes it where it stands, `advance`
-//! only moves it forward, and resuming runs it on from the frozen time at real speed (so it
-//! may stay behind or ahead of the real clock for good). Instants from different clocks —
+//! A runtime's clock does not go back: pausing freezes it where it stands, `advance` only
+//! moves it forward, and resuming runs it on from the frozen time at real speed (so it may
+//! stay behind or ahead of the real clock for good). The one exception is a read on one
+//! thread racing a pause on another: it may return a real time slightly past the frozen one
+//! (see `clock.rs`); closing that would put a lock on the unpaused path. Instants from different clocks —
 //! two runtimes, or a runtime and a thread outside one — are comparable only while neither
 //! clock was ever paused.
 //!
@@ -34,8 +36,8 @@ use crate::runtime::context;
 /// every timer see that virtual time alike. Outside a runtime, `now` is std's.
 ///
 /// Timers take and report these instants ([`sleep_until`](crate::time::sleep_until),
-/// [`Sleep::deadline`](crate::time::Sleep::deadline), [`Interval::tick`](crate::time::Interval::tick),
-/// ...). Convert with [`from_std`](Instant::from_std) / [`into_std`](Instant::into_std) or
+/// [`Sleep::deadline`](crate::time::Sleep::deadline),
+/// [`Interval::tick`](crate::time::Interval::tick), ...). Convert with [`from_std`](Instant::from_std) / [`into_std`](Instant::into_std) or
 /// `From`/`Into`; the conversion is free. Note that `std::time::Instant::now()` always reads
 /// the real clock, paused runtime or not.
 ///
