@@ -46,7 +46,7 @@ trait Timers: Rt {
 
 impl Timers for Flywheel {
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        flywheel::time::sleep_until(deadline)
+        flywheel::time::sleep_until(deadline.into())
     }
     fn timeout<F>(limit: Duration, future: F) -> impl Future<Output = Option<F::Output>> + Send
     where

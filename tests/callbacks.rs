@@ -101,7 +101,7 @@ fn a_panicking_timer_waker_does_not_stop_its_batch_or_the_runtime() {
         watchdog(move || {
             let rt = make();
             rt.block_on(async move {
-                let deadline = Instant::now() + Duration::from_millis(30);
+                let deadline = flywheel::time::Instant::now() + Duration::from_millis(30);
                 let mut panicky = Vec::new();
                 let mut sleepers = Vec::new();
                 // Registered in alternation, all due at the same tick: whatever order the

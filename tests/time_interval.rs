@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use flywheel::time::{advance, interval, interval_at, MissedTickBehavior};
+use flywheel::time::{advance, interval, interval_at, Instant, MissedTickBehavior};
 use flywheel::{Builder, Runtime};
 
 const MS: Duration = Duration::from_millis(1);
@@ -159,6 +159,39 @@ fn reset_restarts_from_now() {
                 advance(30 * MS).await;
                 ticker.reset();
                 assert_eq!(ticker.tick().await - zero, 130 * MS);
+            });
+        }
+    });
+}
+
+#[test]
+fn reset_at_after_and_immediately_move_the_next_tick() {
+    common::watchdog(|| {
+        for rt in paused_runtimes() {
+            rt.block_on(async {
+                let period = 100 * MS;
+                let mut ticker = interval(period);
+                let zero = ticker.tick().await;
+                // Later than the schedule, then earlier.
+                ticker.reset_at(zero + 250 * MS);
+                assert_eq!(ticker.tick().await, zero + 250 * MS);
+                assert_eq!(Instant::now(), zero + 250 * MS);
+                ticker.reset_at(zero + 260 * MS);
+                assert_eq!(ticker.tick().await, zero + 260 * MS);
+                assert_eq!(ticker.tick().await, zero + 360 * MS);
+                // A deadline in the past ticks at once, reporting that deadline.
+                ticker.reset_at(zero);
+                assert_eq!(ticker.tick().await, zero);
+                assert_eq!(Instant::now(), zero + 360 * MS);
+                let now = Instant::now();
+                ticker.reset_after(30 * MS);
+                assert_eq!(ticker.tick().await, now + 30 * MS);
+                assert_eq!(ticker.tick().await, now + 130 * MS);
+                advance(40 * MS).await;
+                ticker.reset_immediately();
+                let now = Instant::now();
+                assert_eq!(ticker.tick().await, now);
+                assert_eq!(ticker.tick().await, now + period);
             });
         }
     });

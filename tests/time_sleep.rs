@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use flywheel::time::{sleep, sleep_until};
+use flywheel::time::{sleep, sleep_until, Instant};
 use flywheel::{Builder, Runtime};
 
 fn current_thread() -> Runtime {

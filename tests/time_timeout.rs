@@ -7,9 +7,9 @@ use std::error::Error;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use flywheel::time::{sleep, timeout, timeout_at, Elapsed};
+use flywheel::time::{sleep, timeout, timeout_at, Elapsed, Instant};
 use flywheel::{Builder, Runtime};
 
 fn runtimes() -> [Runtime; 2] {

@@ -322,18 +322,17 @@ impl hyper::rt::Timer for FlywheelTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(crate::time::sleep_until(deadline))
+        Box::pin(crate::time::sleep_until(deadline.into()))
     }
 
     fn now(&self) -> Instant {
-        // A zero sleep's deadline is "now" on the runtime's clock (paused or not); it is
-        // never polled, so it takes no slot in the wheel.
-        crate::time::sleep(Duration::ZERO).deadline()
+        // The runtime's clock (paused or not), in the std type hyper speaks.
+        crate::time::Instant::now().into_std()
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
-            Some(ours) => ours.reset(new_deadline),
+            Some(ours) => ours.reset(new_deadline.into()),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

@@ -165,8 +165,11 @@ impl Builder {
     /// [`time::advance`](crate::time::advance) moves the clock by hand, and
     /// [`time::resume`](crate::time::resume) returns to real time.
     ///
-    /// Only flywheel's timers use the virtual clock: `Instant::now()` still reads the real
-    /// one, so compare instants from `Sleep::deadline` or `Interval::tick` instead. I/O does
+    /// The virtual clock is the one [`time::Instant::now`](crate::time::Instant::now) reads on
+    /// every thread inside the runtime (tasks, `block_on`, `spawn_blocking` jobs), so
+    /// `Instant::now() - start` after a one-hour sleep is an hour, and agrees with
+    /// `Sleep::deadline` and `Interval::tick`; only `std::time::Instant::now()` still reads
+    /// the real clock. I/O does
     /// not hold the clock back: a runtime waiting only on a socket and a timer jumps to the
     /// timer. A running `spawn_blocking` job does hold it (it may be about to wake a task),
     /// so a job that itself waits on a flywheel timer needs
@@ -175,17 +178,18 @@ impl Builder {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
-    /// use flywheel::time::sleep;
+    /// use std::time::Duration;
+    /// use flywheel::time::{sleep, Instant};
     ///
     /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
-    /// let real = Instant::now();
+    /// let real = std::time::Instant::now();
     /// rt.block_on(async {
-    ///     let start = sleep(Duration::ZERO).deadline();
+    ///     let start = Instant::now();
     ///     let nap = sleep(Duration::from_secs(8 * 3600));
     ///     let end = nap.deadline();
     ///     nap.await;
     ///     assert_eq!(end - start, Duration::from_secs(8 * 3600));
+    ///     assert_eq!(Instant::now(), end);
     /// });
     /// assert!(real.elapsed() < Duration::from_secs(60));
     /// ```

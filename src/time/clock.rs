@@ -5,9 +5,17 @@
 //! rounded *up* to its tick and a tick is reached when the clock has passed it, so a timer
 //! never fires before its `Instant`, and on average half a millisecond after it.
 //!
-//! While the clock was never paused, `now` is `Instant::now()` with no lock. After a pause it
-//! reads `base_virtual + (Instant::now() - base_real)` when running and `base_virtual` when
-//! paused, behind a small lock; only tests take that path.
+//! While the clock was never paused, `now` is std's `Instant::now()` with no lock. After a
+//! pause it reads `base_virtual + (std_now - base_real)` when running and `base_virtual` when
+//! paused, behind a small lock; only tests take that path. Either way it never goes back:
+//! `pause` freezes the time `now` would have read, `advance` only adds, and `resume` runs on
+//! from the frozen time. (At the very moment of a pause, a reader on another thread that
+//! passed the `is_virtual` check just before may still return a real time a little past the
+//! frozen one: the one place the clock, seen across threads, can step back, by the length
+//! of a race.)
+//!
+//! Inside, instants are std's; the crate talks to the clock in `time::Instant`s, which wrap
+//! them at no cost.
 //!
 //! The clock has an end: `HORIZON_TICKS` (about 146 million years) after its origin. Moving
 //! it further (`advance(Duration::MAX)`) leaves it there, and a deadline beyond it counts
@@ -17,9 +25,11 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Release};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant as StdInstant};
 
 use parking_lot::Mutex;
+
+use crate::time::Instant;
 
 /// Nanoseconds per tick.
 const NANOS_PER_TICK: u128 = 1_000_000;
@@ -43,12 +53,13 @@ struct State {
     paused: bool,
     /// The clock's time at `base_real`.
     base_virtual: Instant,
-    base_real: Instant,
+    /// Read from std's clock only: `time::Instant::now` would ask this clock.
+    base_real: StdInstant,
 }
 
 impl Clock {
     pub(crate) fn new(start_paused: bool) -> Clock {
-        let origin = Instant::now();
+        let origin = Instant::from_std(StdInstant::now());
         // Every platform flywheel runs on holds 2^62 ms in an Instant; the fallbacks only
         // keep the clock consistent (horizon == instant_of(horizon_ticks)) if one does not.
         let (horizon_ticks, horizon) = [HORIZON_TICKS, 1 << 42, 1 << 36]
@@ -63,7 +74,7 @@ impl Clock {
             state: Mutex::new(State {
                 paused: start_paused,
                 base_virtual: origin,
-                base_real: origin,
+                base_real: origin.into_std(),
             }),
         }
     }
@@ -71,7 +82,7 @@ impl Clock {
     /// The clock's current time.
     pub(crate) fn now(&self) -> Instant {
         if !self.is_virtual.load(Acquire) {
-            return Instant::now();
+            return Instant::from_std(StdInstant::now());
         }
         let state = self.state.lock();
         if state.paused {
@@ -98,7 +109,7 @@ impl Clock {
         if state.paused {
             return false;
         }
-        let now = Instant::now();
+        let now = StdInstant::now();
         let ran = now.saturating_duration_since(state.base_real);
         state.base_virtual = self.add(state.base_virtual, ran);
         state.base_real = now;
@@ -114,7 +125,7 @@ impl Clock {
         if !state.paused {
             return false;
         }
-        state.base_real = Instant::now();
+        state.base_real = StdInstant::now();
         state.paused = false;
         true
     }

@@ -164,7 +164,8 @@ impl Handle {
         };
         inner.parked_until = tick;
         drop(inner);
-        // The clock may run ahead of `Instant::now()` (resumed after a pause), at real speed.
+        // The clock may run ahead of std's `Instant::now()` (resumed after a pause), at real
+        // speed.
         let until = self
             .clock
             .instant_of(tick)

@@ -19,12 +19,12 @@
 //! loop of sleeps would spin), and waiting would be waiting for ever.
 
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
 
 use crate::runtime::{context, Handle};
 use crate::task::callback;
 use crate::time::driver::{Registered, SHUT_DOWN};
 use crate::time::wheel::{Key, MAX_DELAY};
+use crate::time::Instant;
 
 /// Told to users who poll a timer outside a runtime.
 const NO_RUNTIME: &str = "a flywheel timer (sleep, timeout or interval) was polled outside a \
@@ -54,11 +54,11 @@ pub(crate) struct Entry {
 /// it, so the wheel's and the published elapsed ticks may differ freely).
 const LONG: u64 = MAX_DELAY / 2;
 
-/// The current runtime, if any, and its clock's time (std's `Instant::now()` outside one).
+/// The current runtime, if any, and its clock's time (std's clock outside one).
 pub(crate) fn now_and_handle() -> (Instant, Option<Handle>) {
     match context::try_current() {
         Some(handle) => (handle.shared.driver_handle.time.clock.now(), Some(handle)),
-        None => (Instant::now(), None),
+        None => (Instant::from_std(std::time::Instant::now()), None),
     }
 }
 

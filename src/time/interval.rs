@@ -3,11 +3,12 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
+use crate::time::Instant;
 
 /// Lateness below which a tick counts as on time: the next one is scheduled a period after
 /// the missed deadline whatever the behaviour, so ordinary timer jitter never shifts the
@@ -51,7 +52,8 @@ pub fn interval(period: Duration) -> Interval {
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use flywheel::time::Instant;
 ///
 /// flywheel::run(async {
 ///     let start = Instant::now() + Duration::from_millis(10);
@@ -177,7 +179,8 @@ impl Interval {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(3));
@@ -206,7 +209,7 @@ impl Interval {
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(1));
     ///     let first = std::future::poll_fn(|cx| ticker.poll_tick(cx)).await;
-    ///     assert!(first <= std::time::Instant::now());
+    ///     assert!(first <= flywheel::time::Instant::now());
     /// });
     /// ```
     #[track_caller]
@@ -237,7 +240,8 @@ impl Interval {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// flywheel::run(async {
     ///     let mut ticker = flywheel::time::interval(Duration::from_millis(10));
@@ -252,6 +256,87 @@ impl Interval {
     pub fn reset(&mut self) {
         let now = self.entry.clock_now();
         self.entry.reset(add(now, self.period));
+    }
+
+    /// Restarts the schedule from now: the next tick completes at once, the following ones
+    /// a period apart from it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a flywheel runtime (it reads the runtime's clock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
+    ///     ticker.tick().await;
+    ///     flywheel::time::advance(Duration::from_secs(5)).await;
+    ///     ticker.reset_immediately();
+    ///     let now = Instant::now();
+    ///     assert_eq!(ticker.tick().await, now);
+    ///     assert_eq!(ticker.tick().await, now + Duration::from_secs(60));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn reset_immediately(&mut self) {
+        let now = self.entry.clock_now();
+        self.entry.reset(now);
+    }
+
+    /// Restarts the schedule: the next tick completes `after` from now, the following ones
+    /// a period apart from it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a flywheel runtime (it reads the runtime's clock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
+    ///     ticker.tick().await;
+    ///     let now = Instant::now();
+    ///     ticker.reset_after(Duration::from_secs(5));
+    ///     assert_eq!(ticker.tick().await, now + Duration::from_secs(5));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn reset_after(&mut self, after: Duration) {
+        let now = self.entry.clock_now();
+        self.entry.reset(add(now, after));
+    }
+
+    /// Moves the schedule: the next tick completes at `deadline` (at once if it has passed),
+    /// the following ones a period apart from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
+    ///     ticker.tick().await;
+    ///     let at = Instant::now() + Duration::from_secs(90);
+    ///     ticker.reset_at(at);
+    ///     assert_eq!(ticker.tick().await, at);
+    ///     assert_eq!(ticker.tick().await, at + Duration::from_secs(60));
+    /// });
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.entry.reset(deadline);
     }
 
     /// The behaviour after missed ticks.

@@ -3,11 +3,12 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
+use crate::time::Instant;
 
 /// Waits until `duration` has elapsed on the runtime's clock.
 ///
@@ -24,7 +25,8 @@ use crate::time::entry::{self, Entry};
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use flywheel::time::Instant;
 ///
 /// flywheel::run(async {
 ///     let start = Instant::now();
@@ -51,7 +53,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use flywheel::time::Instant;
 ///
 /// flywheel::run(async {
 ///     let deadline = Instant::now() + Duration::from_millis(10);
@@ -90,7 +93,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///     let sleep = flywheel::time::sleep(Duration::from_millis(5));
 ///     let deadline = sleep.deadline();
 ///     sleep.await;
-///     assert!(std::time::Instant::now() >= deadline);
+///     assert!(flywheel::time::Instant::now() >= deadline);
 /// });
 /// ```
 #[must_use = "futures do nothing unless awaited"]
@@ -104,7 +107,8 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// let before = Instant::now();
     /// let sleep = flywheel::time::sleep(Duration::from_secs(1));
@@ -142,7 +146,8 @@ impl Sleep {
     ///
     /// ```
     /// use std::pin::Pin;
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use flywheel::time::Instant;
     ///
     /// flywheel::run(async {
     ///     let mut sleep = flywheel::time::sleep(Duration::from_secs(3600));

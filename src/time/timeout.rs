@@ -5,10 +5,11 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
+use crate::time::Instant;
 
 /// Runs `future`, giving up with [`Elapsed`] if it has not finished `duration` after it was
 /// first polled.
@@ -57,7 +58,8 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use flywheel::time::Instant;
 /// use flywheel::time::{sleep, timeout_at};
 ///
 /// flywheel::run(async {
