@@ -260,7 +260,7 @@ fn a_panic_becomes_a_join_error_and_the_runtime_keeps_going() {
                 let err = flywheel::spawn(async { std::panic::panic_any(7_u32) })
                     .await
                     .unwrap_err();
-                assert_eq!(err.to_string(), "task panicked");
+                assert_eq!(err.to_string(), format!("task {} panicked", err.id()));
                 assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 7);
 
                 // Many panics, then many ordinary tasks: all of them still run.

@@ -182,6 +182,9 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // The future is not a task, even on a thread that is running one (a `spawn_blocking`
+        // closure): `task::try_id()` is `None` in it.
+        let _not_a_task = crate::task::id::IdGuard::enter(None);
         match &self.shared.flavor {
             Flavor::CurrentThread(_) => current_thread::block_on(self, future),
             Flavor::MultiThread(_) => crate::runtime::block_on::block_on_thread(self, future),

@@ -70,7 +70,7 @@ impl<T: Send + 'static> Stream for AsCompleted<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.group
             .poll_next(Some(cx))
-            .map(|next| next.map(|(_, result)| result))
+            .map(|next| next.map(|(_, _, result)| result))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -10,7 +10,7 @@
 //! the bits are those of `state.rs`.
 //!
 //! - `header.state`: anyone, atomically.
-//! - `header.handle`, `header.blocking`: immutable after spawn.
+//! - `header.id`, `header.handle`, `header.blocking`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it.
 //! - `stage` (the future, then its output):
@@ -39,6 +39,10 @@
 //! Wakers, futures and outputs are user code: the runtime's threads call and drop them
 //! through `task::callback`, which contains a panic, and never while holding a lock.
 //!
+//! While a task's future is polled, and while its future or output is dropped (by whichever
+//! thread does it), the task is this thread's current task (`task::id::IdGuard`), so that
+//! `task::id()` works in that code. The guard is a thread-local write, not an atomic.
+//!
 //! This is the only module allowed `unsafe`: each block relies on one of the rules above.
 #![allow(unsafe_code)]
 
@@ -57,6 +61,7 @@ use crate::runtime::scheduler::{schedule, Kind};
 use crate::runtime::{coop, Handle};
 use crate::task::callback;
 use crate::task::error::JoinError;
+use crate::task::id::{Id, IdGuard};
 use crate::task::state::{Idle, Run, Snapshot, State, Submit};
 
 /// `owned_key` of a task that is not in a runtime's owned set (blocking tasks).
@@ -68,6 +73,8 @@ pub(crate) type Task = Arc<dyn Runnable>;
 /// The part of a task that does not depend on its future's type.
 pub(crate) struct Header {
     pub(crate) state: State,
+    /// Unique in the process; drawn at spawn.
+    pub(crate) id: Id,
     /// The runtime that runs it.
     pub(crate) handle: Handle,
     /// Runs once on the blocking pool instead of the scheduler.
@@ -125,6 +132,7 @@ where
         Arc::new(Cell {
             header: Header {
                 state: State::new(),
+                id: Id::next(),
                 handle,
                 blocking,
                 owned_key: AtomicUsize::new(NOT_OWNED),
@@ -160,6 +168,7 @@ where
     ///
     /// As `replace_stage`.
     unsafe fn set_stage(&self, stage: Stage<F>) -> Result<(), Box<dyn Any + Send>> {
+        let _current = IdGuard::enter(Some(self.header.id));
         let slot = self.stage.get();
         let dropped = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: the caller alone may touch the stage (this function's contract), and
@@ -206,8 +215,8 @@ where
         // Drop the future first so its destructor runs before the handle hears of it.
         // SAFETY: forwarded from this function's contract (S1).
         let error = match unsafe { self.set_stage(Stage::Consumed) } {
-            Ok(()) => JoinError::cancelled(),
-            Err(payload) => JoinError::panic(payload),
+            Ok(()) => JoinError::cancelled(self.header.id),
+            Err(payload) => JoinError::panic(self.header.id, payload),
         };
         // SAFETY: as above.
         unsafe { self.complete(Err(error)) };
@@ -224,27 +233,31 @@ where
     unsafe fn drop_output(&self) {
         // SAFETY: forwarded from this function's contract.
         let output = unsafe { self.replace_stage(Stage::Consumed) };
+        let _current = IdGuard::enter(Some(self.header.id));
         callback::release(output);
     }
 
     fn poll_future(self: &Arc<Self>) -> Poll<Result<F::Output, JoinError>> {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
-        let polled = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage.
-            let stage = unsafe { &mut *self.stage.get() };
-            let Stage::Running(future) = stage else {
-                unreachable!("a task is polled only while its future is present")
-            };
-            // SAFETY: the future lives inside the Arc allocation and is never moved out of
-            // it; `set_stage` drops it in place.
-            let future = unsafe { Pin::new_unchecked(future) };
-            coop::budget(|| future.poll(&mut cx))
-        }));
+        let polled = {
+            let _current = IdGuard::enter(Some(self.header.id));
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage.
+                let stage = unsafe { &mut *self.stage.get() };
+                let Stage::Running(future) = stage else {
+                    unreachable!("a task is polled only while its future is present")
+                };
+                // SAFETY: the future lives inside the Arc allocation and is never moved out of
+                // it; `set_stage` drops it in place.
+                let future = unsafe { Pin::new_unchecked(future) };
+                coop::budget(|| future.poll(&mut cx))
+            }))
+        };
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(self.header.id, payload))),
         }
     }
 

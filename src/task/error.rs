@@ -5,9 +5,13 @@ use std::fmt;
 
 use parking_lot::Mutex;
 
+use crate::task::Id;
+
 /// The reason a task did not return its output: it was cancelled, or it panicked.
 ///
-/// Returned by awaiting a [`JoinHandle`](crate::task::JoinHandle).
+/// Returned by awaiting a [`JoinHandle`](crate::task::JoinHandle). It names the task it comes
+/// from: [`id`](JoinError::id), and the id in its `Display` (`task 7 was cancelled`) and
+/// `Debug` (`JoinError::Cancelled(Id(7))`) forms.
 ///
 /// # Examples
 ///
@@ -20,6 +24,7 @@ use parking_lot::Mutex;
 /// });
 /// ```
 pub struct JoinError {
+    id: Id,
     repr: Repr,
 }
 
@@ -31,16 +36,34 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
+            id,
             repr: Repr::Cancelled,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
+            id,
             repr: Repr::Panic(Mutex::new(payload)),
         }
+    }
+
+    /// The [`Id`] of the task that failed, the one its
+    /// [`JoinHandle::id`](crate::task::JoinHandle::id) returned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(async { panic!("boom") });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap_err().id(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// True when the task was aborted, or dropped by a runtime shutting down, and dropping
@@ -134,10 +157,10 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
             Repr::Panic(p) => match panic_message(p.lock().as_ref()) {
-                Some(msg) => write!(f, "task panicked with message {msg:?}"),
-                None => f.write_str("task panicked"),
+                Some(msg) => write!(f, "task {} panicked with message {msg:?}", self.id),
+                None => write!(f, "task {} panicked", self.id),
             },
         }
     }
@@ -146,10 +169,10 @@ impl fmt::Display for JoinError {
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
-            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
             Repr::Panic(p) => match panic_message(p.lock().as_ref()) {
-                Some(msg) => write!(f, "JoinError::Panic({msg:?})"),
-                None => f.write_str("JoinError::Panic(..)"),
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {msg:?}, ...)", self.id),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
             },
         }
     }

@@ -175,7 +175,7 @@ impl<T: Send + 'static> Future for JoinAll<T> {
     #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
         let this = &mut *self;
-        while let Some((index, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
+        while let Some((index, _, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
             match result {
                 Ok(value) if this.failure.is_none() => this.outputs.store(index, value),
                 Ok(_) => {}
@@ -254,7 +254,7 @@ impl<U: Send + 'static, E: Send + 'static> Future for TryJoinAll<U, E> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        while let Some((index, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
+        while let Some((index, _, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
             let failure = match result {
                 Ok(Ok(value)) => {
                     if this.failure.is_none() {

@@ -14,7 +14,10 @@ use std::task::{Context, Poll};
 use futures_task::waker_ref;
 
 use crate::task::ready::{Entry, ReadyList};
-use crate::task::{JoinError, JoinHandle};
+use crate::task::{Id, JoinError, JoinHandle};
+
+/// A member that finished: its slot index, its task's id and its result.
+pub(crate) type Finished<T> = (usize, Id, Result<T, JoinError>);
 
 /// A set of join handles, polled in completion order.
 pub(crate) struct Group<T> {
@@ -102,14 +105,11 @@ impl<T> Group<T> {
         }
     }
 
-    /// The next finished member as `(slot index, result)`, `None` when the group is empty.
+    /// The next finished member, `None` when the group is empty.
     ///
     /// With `cx`, `Pending` means its waker is stored and fires when a member finishes.
     /// Without, `Pending` only means that no member is known to be finished.
-    pub(crate) fn poll_next(
-        &mut self,
-        cx: Option<&Context<'_>>,
-    ) -> Poll<Option<(usize, Result<T, JoinError>)>> {
+    pub(crate) fn poll_next(&mut self, cx: Option<&Context<'_>>) -> Poll<Option<Finished<T>>> {
         loop {
             if self.len == 0 {
                 return Poll::Ready(None);
@@ -124,10 +124,11 @@ impl<T> Group<T> {
             let waker = waker_ref(&member.entry);
             let mut member_cx = Context::from_waker(&waker);
             if let Poll::Ready(result) = Pin::new(&mut member.handle).poll(&mut member_cx) {
+                let id = member.handle.id();
                 self.slots[index] = None;
                 self.free.push(index);
                 self.len -= 1;
-                return Poll::Ready(Some((index, result)));
+                return Poll::Ready(Some((index, id, result)));
             }
         }
     }

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use crate::task::cell::{Join, Runnable};
 use crate::task::error::JoinError;
+use crate::task::Id;
 
 /// An owned permission to await a task's output, or to abort it.
 ///
@@ -104,6 +105,21 @@ impl<T> JoinHandle<T> {
         let raw: Arc<dyn Runnable> = self.raw.clone();
         AbortHandle { raw }
     }
+
+    /// The task's [`Id`]: the one [`task::id()`](crate::task::id()) returns inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let handle = flywheel::spawn(async { flywheel::task::id() });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
 }
 
 impl<T> Future for JoinHandle<T> {
@@ -135,6 +151,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.raw.header().id)
             .field("state", &self.raw.header().state.load())
             .finish()
     }
@@ -171,11 +188,28 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
+
+    /// The task's [`Id`], the same as its [`JoinHandle::id`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let mut set = flywheel::task::JoinSet::new();
+    ///     let abort = set.spawn(async { flywheel::task::id() });
+    ///     let (id, inside) = set.join_next_with_id().await.unwrap().unwrap();
+    ///     assert_eq!((abort.id(), abort.id()), (id, inside));
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.raw.header().id)
             .field("state", &self.raw.header().state.load())
             .finish()
     }

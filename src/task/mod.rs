@@ -1,4 +1,4 @@
-//! Tasks: handles to spawned work, their errors, yielding, and task groups.
+//! Tasks: handles to spawned work, their ids and errors, yielding, and task groups.
 //!
 //! Task groups are the Rust counterparts of asyncio's: [`JoinSet`] (`TaskGroup` and
 //! `create_task`), [`wait`] with [`ReturnWhen`] (`asyncio.wait`), [`join_all`] and
@@ -10,6 +10,7 @@ pub(crate) mod cell;
 mod error;
 mod gather;
 mod group;
+pub(crate) mod id;
 mod join_handle;
 mod join_set;
 #[cfg(all(test, flywheel_loom))]
@@ -27,8 +28,9 @@ mod yield_now;
 pub use as_completed::{as_completed, AsCompleted};
 pub use error::JoinError;
 pub use gather::{join_all, try_join_all, JoinAll, TryJoinAll, TryJoinError};
+pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinHandle};
-pub use join_set::{JoinNext, JoinSet, JoinSetWait, Shutdown};
+pub use join_set::{JoinNext, JoinNextWithId, JoinSet, JoinSetWait, Shutdown};
 pub use select::{select, select_all, Either};
 pub use wait::{wait, Outcome, ReturnWhen, Wait, Waited};
 pub use yield_now::{yield_now, YieldNow};

@@ -296,7 +296,7 @@ impl<T: Outcome + Send + 'static> WaitState<T> {
     ) -> Poll<Vec<Result<T, JoinError>>> {
         loop {
             match group.poll_next(Some(cx)) {
-                Poll::Ready(Some((_, result))) => {
+                Poll::Ready(Some((_, _, result))) => {
                     self.failed |= is_failure(&result);
                     self.done.push(result);
                 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use crate::task::join_set::JoinSet;
 use crate::task::wait::{Outcome, WaitState};
-use crate::task::JoinError;
+use crate::task::{Id, JoinError};
 
 /// The future returned by [`JoinSet::join_next`].
 ///
@@ -34,6 +34,34 @@ impl<T: Send + 'static> Future for JoinNext<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.set.poll_join_next(cx)
+    }
+}
+
+/// The future returned by [`JoinSet::join_next_with_id`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::task::{JoinNextWithId, JoinSet};
+///
+/// flywheel::run(async {
+///     let mut set = JoinSet::new();
+///     let id = set.spawn(async { 'x' }).id();
+///     let next: JoinNextWithId<'_, char> = set.join_next_with_id();
+///     assert_eq!(next.await.unwrap().unwrap(), (id, 'x'));
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct JoinNextWithId<'a, T> {
+    pub(super) set: &'a mut JoinSet<T>,
+}
+
+impl<T: Send + 'static> Future for JoinNextWithId<'_, T> {
+    type Output = Option<Result<(Id, T), JoinError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.set.poll_join_next_with_id(cx)
     }
 }
 

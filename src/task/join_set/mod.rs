@@ -6,7 +6,7 @@
 
 mod future;
 
-pub use future::{JoinNext, JoinSetWait, Shutdown};
+pub use future::{JoinNext, JoinNextWithId, JoinSetWait, Shutdown};
 
 use std::fmt;
 use std::future::Future;
@@ -17,7 +17,7 @@ use crate::runtime::coop;
 use crate::task::gather::{JoinAll, TryJoinAll};
 use crate::task::group::Group;
 use crate::task::wait::{Outcome, ReturnWhen, WaitState};
-use crate::task::{AbortHandle, JoinError, JoinHandle};
+use crate::task::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::Handle;
 
 /// A set of tasks, awaited in the order they finish; dropping it aborts them all.
@@ -219,6 +219,56 @@ impl<T: Send + 'static> JoinSet<T> {
     /// });
     /// ```
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|next| next.map(|result| result.map(|(_, output)| output)))
+    }
+
+    /// Waits for the next task to finish and returns its result with the task's [`Id`];
+    /// `None` once the set is empty. Like [`join_next`](JoinSet::join_next) otherwise. On
+    /// failure the id is in the error: [`JoinError::id`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as `join_next`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    ///
+    /// flywheel::run(async {
+    ///     let mut set = flywheel::task::JoinSet::new();
+    ///     let mut names = HashMap::new();
+    ///     for name in ["north", "south"] {
+    ///         names.insert(set.spawn(async move { name.len() }).id(), name);
+    ///     }
+    ///     while let Some(result) = set.join_next_with_id().await {
+    ///         let (id, len) = result.unwrap();
+    ///         assert_eq!(names[&id].len(), len);
+    ///     }
+    /// });
+    /// ```
+    pub fn join_next_with_id(&mut self) -> JoinNextWithId<'_, T> {
+        JoinNextWithId { set: self }
+    }
+
+    /// The poll form of [`join_next_with_id`](JoinSet::join_next_with_id).
+    /// `Ready(None)` when the set is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let mut set = flywheel::task::JoinSet::new();
+    ///     let id = set.spawn(async { 3 }).id();
+    ///     let out = std::future::poll_fn(|cx| set.poll_join_next_with_id(cx)).await;
+    ///     assert_eq!(out.unwrap().unwrap(), (id, 3));
+    /// });
+    /// ```
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.group.len() == 0 {
             return Poll::Ready(None);
         }
@@ -228,7 +278,7 @@ impl<T: Send + 'static> JoinSet<T> {
         }
         self.group
             .poll_next(Some(cx))
-            .map(|next| next.map(|(_, result)| result))
+            .map(|next| next.map(|(_, id, result)| result.map(|output| (id, output))))
     }
 
     /// The result of a task that has already finished, without waiting; `None` when no
@@ -250,8 +300,31 @@ impl<T: Send + 'static> JoinSet<T> {
     /// });
     /// ```
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|result| result.map(|(_, output)| output))
+    }
+
+    /// The result of a task that has already finished, with the task's [`Id`], without
+    /// waiting; `None` when no task is known to be finished (or the set is empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let mut set = flywheel::task::JoinSet::new();
+    ///     let id = set.spawn(async { 9 }).id();
+    ///     let out = loop {
+    ///         match set.try_join_next_with_id() {
+    ///             Some(result) => break result.unwrap(),
+    ///             None => flywheel::task::yield_now().await,
+    ///         }
+    ///     };
+    ///     assert_eq!(out, (id, 9));
+    /// });
+    /// ```
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         match self.group.poll_next(None) {
-            Poll::Ready(next) => next.map(|(_, result)| result),
+            Poll::Ready(next) => next.map(|(_, id, result)| result.map(|output| (id, output))),
             Poll::Pending => None,
         }
     }
