@@ -21,7 +21,8 @@ use std::task::{ready, Context, Poll};
 use crate::io::reactor::Token;
 use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
-use crate::runtime::{context, coop};
+use crate::runtime::context;
+use crate::task::coop;
 
 /// A source's membership in the reactor; dropping it frees the slab slot.
 ///

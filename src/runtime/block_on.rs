@@ -17,7 +17,8 @@ use std::thread::{self, Thread};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::runtime::{coop, park, Handle};
+use crate::runtime::{park, Handle};
+use crate::task::coop;
 
 /// Rounds of `park::spin` a `block_on` thread does before it sleeps.
 const BLOCK_ON_SPIN_ROUNDS: u32 = 64;

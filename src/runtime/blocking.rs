@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::{context, Handle};
-use crate::task::cell::Task;
+use crate::task::cell::{Header, Task};
+use crate::task::schedule::{Kind, Schedule};
 
 /// How long an idle blocking thread waits for a job before it exits.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -40,6 +41,28 @@ struct State {
     is_shutdown: bool,
     threads: HashMap<usize, thread::JoinHandle<()>>,
     next_id: usize,
+}
+
+/// The schedule target of blocking jobs: the pool of a runtime. A job is queued once, when
+/// spawned (it completes on its first poll), and is never in the runtime's owned set: a
+/// running job is not cancelled at shutdown, and a queued one is cancelled by the pool.
+#[derive(Clone)]
+pub(crate) struct BlockingSchedule {
+    handle: Handle,
+}
+
+impl BlockingSchedule {
+    pub(crate) fn new(handle: Handle) -> BlockingSchedule {
+        BlockingSchedule { handle }
+    }
+}
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Task, _kind: Kind) {
+        self.handle.shared.blocking.schedule(task, &self.handle);
+    }
+
+    fn release(&self, _task: &Header) {}
 }
 
 /// A closure as a future: runs it on its first poll.

@@ -1,5 +1,5 @@
-//! The thread-local context: which runtime `spawn` uses here, which scheduler core this
-//! thread runs, and the cooperative budget of the task being polled.
+//! The thread-local context: which runtime `spawn` uses here, and which scheduler core this
+//! thread runs.
 //!
 //! Also home of the misuse panics, so their wording lives in one place.
 
@@ -34,7 +34,6 @@ struct Context {
     handle: RefCell<Option<Handle>>,
     core: RefCell<Option<Core>>,
     in_runtime: Cell<bool>,
-    budget: Cell<u16>,
 }
 
 thread_local! {
@@ -43,7 +42,6 @@ thread_local! {
             handle: RefCell::new(None),
             core: RefCell::new(None),
             in_runtime: Cell::new(false),
-            budget: Cell::new(crate::runtime::coop::UNCONSTRAINED),
         }
     };
 }
@@ -162,14 +160,4 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&mut Core>) -> R) -> R {
         // The thread-local is being destroyed: there is no core any more.
         Err(_) => (f.take().expect("called once"))(None),
     }
-}
-
-pub(crate) fn budget() -> u16 {
-    CONTEXT
-        .try_with(|c| c.budget.get())
-        .unwrap_or(crate::runtime::coop::UNCONSTRAINED)
-}
-
-pub(crate) fn set_budget(value: u16) {
-    let _ = CONTEXT.try_with(|c| c.budget.set(value));
 }

@@ -4,10 +4,11 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::runtime::blocking::BlockingTask;
-use crate::runtime::scheduler::{self, current_thread, worker, Flavor, Kind};
+use crate::runtime::blocking::{BlockingSchedule, BlockingTask};
+use crate::runtime::scheduler::{current_thread, worker, Flavor};
 use crate::runtime::{context, Shared};
 use crate::task::cell::{Cell, Task};
+use crate::task::schedule::{Kind, Schedule};
 use crate::task::JoinHandle;
 
 /// A reference to a runtime: spawn onto it, or block on it, from any thread.
@@ -124,10 +125,10 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let cell = Cell::new(future, self.clone(), false);
+        let cell = Cell::new(future, self.clone());
         let task: Task = cell.clone();
         if self.shared.owned.insert(&task) {
-            scheduler::schedule(task, Kind::Spawn);
+            self.schedule(task, Kind::Spawn);
             (JoinHandle::new(cell), None)
         } else {
             (JoinHandle::new(cell), Some(task))
@@ -153,8 +154,9 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let cell = Cell::new(BlockingTask::new(f), self.clone(), true);
-        scheduler::schedule(cell.clone(), Kind::Spawn);
+        let scheduler = BlockingSchedule::new(self.clone());
+        let cell = Cell::new(BlockingTask::new(f), scheduler.clone());
+        scheduler.schedule(cell.clone(), Kind::Spawn);
         JoinHandle::new(cell)
     }
 

@@ -4,7 +4,6 @@ pub(crate) mod block_on;
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
-pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
 mod park;

@@ -1,8 +1,12 @@
 //! The task cell: the one heap allocation behind every spawned task.
 //!
-//! A task is an `Arc<Cell<F>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
+//! A task is an `Arc<Cell<F, S>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
 //! `JoinHandle<T>` as `Arc<dyn Join<T>>`, and every `Waker` is the same `Arc` through
 //! futures-task's `ArcWake` (cloning a waker bumps the count; it never allocates).
+//!
+//! `S` is whatever scheduled the task (`task::schedule::Schedule`): the cell hands the task
+//! back to it to be queued, and tells it when the task is done. The cell knows nothing else
+//! of runtimes.
 //!
 //! # Who may touch which field, in which state
 //!
@@ -10,7 +14,7 @@
 //! the bits are those of `state.rs`.
 //!
 //! - `header.state`: anyone, atomically.
-//! - `header.id`, `header.handle`, `header.blocking`: immutable after spawn.
+//! - `header.id`, `scheduler`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it.
 //! - `stage` (the future, then its output):
@@ -51,20 +55,20 @@ use std::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use futures_task::{waker_ref, ArcWake};
 
-use crate::runtime::scheduler::{schedule, Kind};
-use crate::runtime::{coop, Handle};
 use crate::task::callback;
+use crate::task::coop;
 use crate::task::error::JoinError;
 use crate::task::id::{Id, IdGuard};
+use crate::task::schedule::{Kind, Schedule};
 use crate::task::state::{Idle, Run, Snapshot, State, Submit};
 
-/// `owned_key` of a task that is not in a runtime's owned set (blocking tasks).
+/// `owned_key` of a task that is not in an owned set (blocking tasks).
 pub(crate) const NOT_OWNED: usize = usize::MAX;
 
 /// A queued task, type-erased.
@@ -75,11 +79,7 @@ pub(crate) struct Header {
     pub(crate) state: State,
     /// Unique in the process; drawn at spawn.
     pub(crate) id: Id,
-    /// The runtime that runs it.
-    pub(crate) handle: Handle,
-    /// Runs once on the blocking pool instead of the scheduler.
-    pub(crate) blocking: bool,
-    /// Its slot in the runtime's owned set, or `NOT_OWNED`.
+    /// Its slot in its scheduler's owned set, or `NOT_OWNED`.
     pub(crate) owned_key: AtomicUsize,
 }
 
@@ -89,9 +89,11 @@ enum Stage<F: Future> {
     Consumed,
 }
 
-/// The allocation: header, stage and join waker.
-pub(crate) struct Cell<F: Future> {
+/// The allocation: header, scheduler, stage and join waker.
+pub(crate) struct Cell<F: Future, S> {
     header: Header,
+    /// Whatever scheduled the task; it queues the task again when it is woken.
+    scheduler: S,
     stage: UnsafeCell<Stage<F>>,
     join: JoinWaker,
 }
@@ -99,7 +101,7 @@ pub(crate) struct Cell<F: Future> {
 // SAFETY: the stage and the join waker are only reached under rules S1-S3 and J1-J5 in the
 // module docs, which give one writer at a time; F and its output are Send, so whichever
 // thread holds those rights may own them.
-unsafe impl<F: Future + Send> Sync for Cell<F> where F::Output: Send {}
+unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S> where F::Output: Send {}
 
 /// What the schedulers see of a task.
 pub(crate) trait Runnable: Send + Sync {
@@ -122,21 +124,22 @@ pub(crate) trait Join<T>: Runnable {
     fn drop_join_handle(&self);
 }
 
-impl<F> Cell<F>
+impl<F, S> Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
-    /// Allocates a task; it starts `NOTIFIED` and with join interest.
-    pub(crate) fn new(future: F, handle: Handle, blocking: bool) -> Arc<Cell<F>> {
+    /// Allocates a task run by `scheduler`; it starts `NOTIFIED` and with join interest.
+    /// The caller owes it its first `scheduler.schedule`.
+    pub(crate) fn new(future: F, scheduler: S) -> Arc<Cell<F, S>> {
         Arc::new(Cell {
             header: Header {
                 state: State::new(),
                 id: Id::next(),
-                handle,
-                blocking,
                 owned_key: AtomicUsize::new(NOT_OWNED),
             },
+            scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
             join: JoinWaker::new(),
         })
@@ -261,18 +264,23 @@ where
         }
     }
 
+    /// Queues the task on its scheduler. The caller holds the `NOTIFIED` reference it
+    /// hands over (a clone of `self`), and `self` keeps the scheduler alive meanwhile.
+    fn schedule(self: &Arc<Self>, kind: Kind) {
+        self.scheduler.schedule(self.clone(), kind);
+    }
+
+    /// The task is done: its scheduler forgets it.
     fn release(&self) {
-        let key = self.header.owned_key.load(Ordering::Relaxed);
-        if key != NOT_OWNED {
-            self.header.handle.shared.owned.remove(key);
-        }
+        self.scheduler.release(&self.header);
     }
 }
 
-impl<F> Runnable for Cell<F>
+impl<F, S> Runnable for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn header(&self) -> &Header {
         &self.header
@@ -292,7 +300,7 @@ where
         match self.poll_future() {
             Poll::Pending => match self.header.state.transition_to_idle() {
                 Idle::Ok => {}
-                Idle::Reschedule => schedule(self, Kind::Yield),
+                Idle::Reschedule => self.schedule(Kind::Yield),
                 Idle::Cancel => {
                     // SAFETY: transition_to_idle left RUNNING with us; COMPLETE is clear.
                     unsafe { self.cancel() };
@@ -316,15 +324,16 @@ where
 
     fn abort(self: Arc<Self>) {
         if self.header.state.transition_to_cancelled() == Submit::Yes {
-            schedule(self, Kind::Yield);
+            self.schedule(Kind::Yield);
         }
     }
 }
 
-impl<F> Join<F::Output> for Cell<F>
+impl<F, S> Join<F::Output> for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Output, JoinError>>> {
         // SAFETY: only the JoinHandle calls `poll_join`, through `&mut self`.
@@ -350,20 +359,21 @@ where
     }
 }
 
-impl<F> ArcWake for Cell<F>
+impl<F, S> ArcWake for Cell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() == Submit::Yes {
-            schedule(arc_self.clone(), Kind::Wake);
+            arc_self.schedule(Kind::Wake);
         }
     }
 
     fn wake(self: Arc<Self>) {
         if self.header.state.transition_to_notified() == Submit::Yes {
-            schedule(self, Kind::Wake);
+            self.schedule(Kind::Wake);
         }
     }
 }

@@ -7,6 +7,7 @@
 mod as_completed;
 pub(crate) mod callback;
 pub(crate) mod cell;
+pub(crate) mod coop;
 mod error;
 mod gather;
 mod group;
@@ -20,6 +21,7 @@ mod loom_ready;
 #[cfg(all(test, flywheel_loom))]
 mod loom_state;
 mod ready;
+pub(crate) mod schedule;
 mod select;
 pub(crate) mod state;
 mod wait;

@@ -41,8 +41,9 @@ use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::{self, Kind};
-use crate::runtime::{context, coop, Handle};
+use crate::runtime::{context, Handle};
 use crate::task::cell::Task;
+use crate::task::coop;
 
 /// Ticks between checks of the injector before the run queue.
 const GLOBAL_QUEUE_INTERVAL: u32 = 31;

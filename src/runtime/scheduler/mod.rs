@@ -1,9 +1,9 @@
-//! The two schedulers and the hook through which a task gets (re)queued.
+//! The two schedulers, and how a runtime's `Handle` queues its tasks for them.
 //!
-//! `schedule` is called by the task cell on spawn, wake, yield and abort. On a thread that
-//! runs the task's own runtime (a worker, or the thread inside a current-thread `block_on`)
-//! the task goes to that thread's local queue; from anywhere else it goes to the runtime's
-//! shared queue and one sleeping thread is woken if needed.
+//! `Handle::schedule` (the `Schedule` seam of `task/`) is called on spawn, wake, yield and
+//! abort. On a thread that runs the task's own runtime (a worker, or the thread inside a
+//! current-thread `block_on`) the task goes to that thread's local queue; from anywhere
+//! else it goes to the runtime's shared queue and one sleeping thread is woken if needed.
 
 pub(crate) mod current_thread;
 mod idle;
@@ -13,21 +13,13 @@ pub(crate) mod owned;
 mod queue;
 pub(crate) mod worker;
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use crate::runtime::context;
-use crate::task::cell::Task;
-
-/// Why a task is being queued; decides where in the local queue it goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A new task: back of the queue.
-    Spawn,
-    /// Woken by another task or an event: the LIFO slot, to run next while its data is hot.
-    Wake,
-    /// Yielded or woken during its own poll: back of the queue, behind everything else.
-    Yield,
-}
+use crate::runtime::{context, Handle};
+use crate::task::cell::{Header, Task, NOT_OWNED};
+pub(crate) use crate::task::schedule::Kind;
+use crate::task::schedule::Schedule;
 
 /// The scheduler-specific part of a runtime.
 pub(crate) enum Flavor {
@@ -41,30 +33,34 @@ pub(crate) enum Core {
     MultiThread(worker::Core),
 }
 
-/// Queues `task` on its runtime.
-pub(crate) fn schedule(task: Task, kind: Kind) {
-    let handle = &task.header().handle;
-    if task.header().blocking {
-        let handle = handle.clone();
-        handle.shared.blocking.schedule(task, &handle);
-        return;
+/// A runtime's tasks are scheduled through its `Handle`: from one of its own threads to that
+/// thread's local queue, from anywhere else to its shared queue. A task completes by leaving
+/// the runtime's owned set.
+impl Schedule for Handle {
+    fn schedule(&self, task: Task, kind: Kind) {
+        let runtime = Arc::as_ptr(&self.shared);
+        let task = context::with_core(move |core| match core {
+            Some(Core::MultiThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
+            Some(Core::CurrentThread(core)) if core.runs(runtime) => {
+                core.schedule_local(task, kind)
+            }
+            _ => Some(task),
+        });
+        if let Some(task) = task {
+            // `self` outlives the push (a worker may run and free the task at once): the
+            // caller holds a reference to the task, which holds the runtime, or to the
+            // runtime itself.
+            match &self.shared.flavor {
+                Flavor::CurrentThread(ct) => ct.schedule_remote(task, self),
+                Flavor::MultiThread(mt) => mt.schedule_remote(task, self),
+            }
+        }
     }
-    let runtime = Arc::as_ptr(&handle.shared);
-    let task = context::with_core(move |core| match core {
-        Some(Core::MultiThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
-        Some(Core::CurrentThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
-        _ => Some(task),
-    });
-    if let Some(task) = task {
-        // The runtime must outlive the push (a worker may run and free the task at once):
-        // hold the task, which holds the runtime, rather than clone the handle. The task's
-        // count sits in its own, freshly touched, cache line; the handle's is shared by every
-        // task of the runtime and bounces between the threads that spawn and complete them.
-        let keep = task.clone();
-        let handle = &keep.header().handle;
-        match &handle.shared.flavor {
-            Flavor::CurrentThread(ct) => ct.schedule_remote(task, handle),
-            Flavor::MultiThread(mt) => mt.schedule_remote(task, handle),
+
+    fn release(&self, task: &Header) {
+        let key = task.owned_key.load(Relaxed);
+        if key != NOT_OWNED {
+            self.shared.owned.remove(key);
         }
     }
 }

@@ -4,19 +4,34 @@
 //! The budget is per poll of a task or of a `block_on` future: `budget` refills it, resources
 //! call `poll_proceed` before doing work. Anywhere else (a future polled by another
 //! executor, a destructor) it is unconstrained.
+//!
+//! The budget is a thread-local of its own: the task cell refills it around every poll
+//! without reaching into the runtime.
 
+use std::cell::Cell;
 use std::task::{Context, Poll};
-
-use crate::runtime::context;
 
 /// Operations a task may complete in one poll before it is made to yield (tokio uses 128).
 pub(crate) const BUDGET: u16 = 128;
 /// Marks "no budget applies" (outside task and `block_on` polls).
 pub(crate) const UNCONSTRAINED: u16 = u16::MAX;
 
+thread_local! {
+    /// What is left of the budget of the poll running on this thread.
+    static BUDGET_LEFT: Cell<u16> = const { Cell::new(UNCONSTRAINED) };
+}
+
+fn current() -> u16 {
+    BUDGET_LEFT.try_with(Cell::get).unwrap_or(UNCONSTRAINED)
+}
+
+fn set(value: u16) {
+    let _ = BUDGET_LEFT.try_with(|b| b.set(value));
+}
+
 /// Runs one poll of a task (or of a `block_on` future) with a full budget.
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
-    context::set_budget(BUDGET);
+    set(BUDGET);
     // Restored on unwind too: the task cell catches a panicking poll, and the thread then
     // goes on to poll a `block_on` future that must not inherit a spent budget (at zero it
     // would yield for ever, with no task poll left to refill it).
@@ -29,20 +44,20 @@ struct Unconstrain;
 
 impl Drop for Unconstrain {
     fn drop(&mut self) {
-        context::set_budget(UNCONSTRAINED);
+        set(UNCONSTRAINED);
     }
 }
 
 /// Spends one unit of budget; `Pending` (after scheduling a wake-up) when it is used up.
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    match context::budget() {
+    match current() {
         UNCONSTRAINED => Poll::Ready(()),
         0 => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
         n => {
-            context::set_budget(n - 1);
+            set(n - 1);
             Poll::Ready(())
         }
     }
