@@ -49,7 +49,7 @@ impl Registration {
                 context::NO_RUNTIME
             ))
         })?;
-        let reactor = &handle.shared.driver_handle.io;
+        let reactor = handle.io();
         let (token, io) = reactor.register(source)?;
         Ok(Registration {
             runtime: Arc::downgrade(&handle.shared),
@@ -126,7 +126,7 @@ impl Registration {
     /// registration drops, whatever this returns; callers in `Drop` ignore the error.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
         match self.runtime.upgrade() {
-            Some(runtime) => runtime.driver_handle.io.deregister(source),
+            Some(runtime) => runtime.io().deregister(source),
             // The poller closed with its runtime: nothing watches the source any more.
             None => Ok(()),
         }
@@ -136,7 +136,7 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.upgrade() {
-            runtime.driver_handle.io.release(self.token);
+            runtime.io().release(self.token);
         }
     }
 }

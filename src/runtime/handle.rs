@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::runtime::blocking::{BlockingSchedule, BlockingTask};
 use crate::runtime::scheduler::{current_thread, worker, Flavor};
-use crate::runtime::{context, Shared};
+use crate::runtime::{context, driver, Shared};
 use crate::task::cell::{Cell, Task};
 use crate::task::schedule::{Kind, Schedule};
 use crate::task::JoinHandle;
@@ -195,6 +195,21 @@ impl Handle {
 
     pub(crate) fn multi_thread(&self) -> &worker::Shared {
         self.shared.multi_thread()
+    }
+
+    /// The runtime's drivers (I/O and time) as every thread shares them.
+    pub(crate) fn driver(&self) -> &driver::Handle {
+        self.shared.driver()
+    }
+
+    /// The runtime's I/O reactor.
+    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
+        self.shared.io()
+    }
+
+    /// The runtime's timer wheel and clock.
+    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
+        self.shared.time()
     }
 }
 

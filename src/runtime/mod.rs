@@ -49,6 +49,22 @@ impl Shared {
             Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
         }
     }
+
+    /// The drivers' shared half: I/O reactor and timer wheel, and `unpark` for the thread
+    /// blocked in them.
+    pub(crate) fn driver(&self) -> &driver::Handle {
+        &self.driver_handle
+    }
+
+    /// The I/O reactor: registrations of sources.
+    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
+        &self.driver_handle.io
+    }
+
+    /// The timer wheel and the runtime's clock.
+    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
+        &self.driver_handle.time
+    }
 }
 
 /// The waker of a current-thread `block_on` future: the runtime itself, so it costs no

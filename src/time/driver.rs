@@ -249,7 +249,7 @@ mod tests {
     /// (live timers, slab nodes ever made) of the current runtime's wheel.
     fn wheel_usage() -> (usize, usize) {
         let handle = crate::Handle::current();
-        let inner = handle.shared.driver_handle.time.inner.lock();
+        let inner = handle.time().inner.lock();
         (inner.wheel.len(), inner.wheel.capacity())
     }
 
@@ -289,7 +289,7 @@ mod tests {
             let polled = sleep.as_mut().poll(&mut Context::from_waker(&waker));
             assert!(polled.is_pending());
         }
-        let time = &rt.handle().shared.driver_handle.time;
+        let time = rt.handle().time();
         time.shutdown();
         assert_eq!(woken.0.load(SeqCst), 3, "every timer woken");
         assert_eq!(time.inner.lock().wheel.len(), 0);

@@ -57,7 +57,7 @@ const LONG: u64 = MAX_DELAY / 2;
 /// The current runtime, if any, and its clock's time (std's clock outside one).
 pub(crate) fn now_and_handle() -> (Instant, Option<Handle>) {
     match context::try_current() {
-        Some(handle) => (handle.shared.driver_handle.time.clock.now(), Some(handle)),
+        Some(handle) => (handle.time().clock.now(), Some(handle)),
         None => (Instant::from_std(std::time::Instant::now()), None),
     }
 }
@@ -95,7 +95,7 @@ impl Entry {
     /// The runtime clock's time (the runtime is looked up if not known yet).
     #[track_caller]
     pub(crate) fn clock_now(&mut self) -> Instant {
-        self.handle().shared.driver_handle.time.clock.now()
+        self.handle().time().clock.now()
     }
 
     fn tick(&mut self) -> u64 {
@@ -103,13 +103,7 @@ impl Entry {
         match self.tick {
             Some(tick) => tick,
             None => {
-                let tick = self
-                    .handle()
-                    .shared
-                    .driver_handle
-                    .time
-                    .clock
-                    .deadline_to_tick(deadline);
+                let tick = self.handle().time().clock.deadline_to_tick(deadline);
                 self.tick = Some(tick);
                 tick
             }
@@ -152,12 +146,11 @@ impl Entry {
             return Poll::Ready(());
         }
         let tick = self.tick();
-        let driver = &self
+        let driver = self
             .handle
             .as_ref()
             .expect("tick() found the runtime")
-            .shared
-            .driver_handle;
+            .driver();
         let elapsed = driver.time.elapsed_tick();
         if elapsed >= tick {
             return self.due_or_gone(elapsed);
@@ -204,7 +197,7 @@ impl Entry {
         }
         match &self.handle {
             Some(handle) => {
-                let time = &handle.shared.driver_handle.time;
+                let time = handle.time();
                 let tick = self
                     .tick
                     .unwrap_or_else(|| time.clock.deadline_to_tick(self.deadline));
@@ -231,7 +224,7 @@ impl Entry {
         let Some(handle) = self.handle.clone() else {
             return;
         };
-        let driver = &handle.shared.driver_handle;
+        let driver = handle.driver();
         let Some(waker) = driver.time.cancel(key) else {
             // It fired meanwhile (or the runtime shut down): the next poll registers afresh.
             self.waker = None;
@@ -266,7 +259,7 @@ impl Drop for Entry {
         if let (Some(key), Some(handle)) = (self.key, &self.handle) {
             // Dropping the returned waker is all cancelling takes (never a panic: this is
             // a `Drop`).
-            callback::release(handle.shared.driver_handle.time.cancel(key));
+            callback::release(handle.time().cancel(key));
         }
         callback::release(self.waker.take());
     }

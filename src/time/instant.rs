@@ -104,7 +104,7 @@ impl Instant {
     /// ```
     pub fn now() -> Instant {
         context::with_current(|handle| match handle {
-            Some(handle) => handle.shared.driver_handle.time.clock.now(),
+            Some(handle) => handle.time().clock.now(),
             None => Instant::from_std(std::time::Instant::now()),
         })
     }

@@ -53,7 +53,7 @@ fn current() -> Handle {
 #[track_caller]
 pub fn pause() {
     assert!(
-        current().shared.driver_handle.time.clock.pause(),
+        current().time().clock.pause(),
         "flywheel::time::pause: the clock is already paused; call `flywheel::time::resume()` \
          first (a runtime built with `Builder::start_paused(true)` starts paused)"
     );
@@ -87,7 +87,7 @@ pub fn pause() {
 #[track_caller]
 pub fn resume() {
     assert!(
-        current().shared.driver_handle.time.clock.resume(),
+        current().time().clock.resume(),
         "flywheel::time::resume: the clock is not paused; only a clock stopped by \
          `flywheel::time::pause()` or `Builder::start_paused(true)` can resume"
     );
@@ -125,7 +125,7 @@ pub fn resume() {
 #[track_caller]
 pub fn advance(duration: Duration) -> impl std::future::Future<Output = ()> {
     let handle = current();
-    let time = &handle.shared.driver_handle.time;
+    let time = handle.time();
     assert!(
         time.clock.advance(duration),
         "flywheel::time::advance needs a paused clock: build the runtime with \
