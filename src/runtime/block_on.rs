@@ -123,20 +123,3 @@ pub(crate) fn poll_until<F: Future + ?Sized, S>(
         }
     }
 }
-
-/// `block_on` for the multi-thread flavour: poll on this thread, sleep between wake-ups.
-#[track_caller]
-pub(crate) fn block_on_thread<F: Future>(handle: &Handle, future: F) -> F::Output {
-    if handle.multi_thread().is_shut_down() {
-        // No worker is left to drive I/O and timers: the future could wait for ever.
-        panic!("{}", crate::runtime::context::SHUT_DOWN_BLOCK_ON);
-    }
-    let _enter = crate::runtime::context::enter_runtime(handle);
-    let future = std::pin::pin!(future);
-    let thread_waker = thread_waker();
-    let _registered = handle.multi_thread().register_block_on(&thread_waker);
-    match poll_until(handle, &thread_waker, future, || None::<()>) {
-        Until::Ready(output) => output,
-        Until::Stopped(()) => unreachable!("nothing stops a multi-thread block_on"),
-    }
-}

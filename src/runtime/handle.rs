@@ -1,15 +1,61 @@
-//! `Handle`: a cheap, clonable reference to a runtime, usable from any thread.
+//! `Handle`: a cheap, clonable reference to a runtime, usable from any thread, and the
+//! state it refers to, which the runtime's threads and tasks share.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::runtime::blocking::{BlockingSchedule, BlockingTask};
+use parking_lot::Mutex;
+
+use crate::runtime::blocking::{self, BlockingSchedule, BlockingTask};
+use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Flavor};
-use crate::runtime::{context, driver, Shared};
+use crate::runtime::{context, driver};
 use crate::task::cell::{Cell, Task};
 use crate::task::schedule::{Kind, Schedule};
 use crate::task::JoinHandle;
+
+/// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
+pub(crate) struct Shared {
+    pub(crate) flavor: Flavor,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) blocking: blocking::Pool,
+    /// Locked by the idle thread that blocks in it.
+    pub(crate) driver: Mutex<driver::Driver>,
+    pub(crate) driver_handle: driver::Handle,
+}
+
+impl Shared {
+    pub(crate) fn multi_thread(&self) -> &worker::Shared {
+        match &self.flavor {
+            Flavor::MultiThread(mt) => mt,
+            Flavor::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
+        }
+    }
+
+    pub(crate) fn current_thread(&self) -> &current_thread::Shared {
+        match &self.flavor {
+            Flavor::CurrentThread(ct) => ct,
+            Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
+        }
+    }
+
+    /// The drivers' shared half: I/O reactor and timer wheel, and `unpark` for the thread
+    /// blocked in them.
+    pub(crate) fn driver(&self) -> &driver::Handle {
+        &self.driver_handle
+    }
+
+    /// The I/O reactor: registrations of sources.
+    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
+        &self.driver_handle.io
+    }
+
+    /// The timer wheel and the runtime's clock.
+    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
+        &self.driver_handle.time
+    }
+}
 
 /// A reference to a runtime: spawn onto it, or block on it, from any thread.
 ///
@@ -189,7 +235,7 @@ impl Handle {
         let _not_a_task = crate::task::id::IdGuard::enter(None);
         match &self.shared.flavor {
             Flavor::CurrentThread(_) => current_thread::block_on(self, future),
-            Flavor::MultiThread(_) => crate::runtime::block_on::block_on_thread(self, future),
+            Flavor::MultiThread(_) => worker::block_on(self, future),
         }
     }
 

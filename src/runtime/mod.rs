@@ -1,4 +1,4 @@
-//! The runtime: its shared state, `Runtime`, and the `run`/`spawn` shortcuts.
+//! The runtime: `Runtime`, and the `run`/`spawn` shortcuts.
 
 pub(crate) mod block_on;
 pub(crate) mod blocking;
@@ -9,8 +9,8 @@ mod handle;
 mod park;
 pub(crate) mod scheduler;
 
-pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
+pub(crate) use handle::Shared;
 pub use handle::{Handle, TryCurrentError};
 
 use std::fmt;
@@ -18,62 +18,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_task::ArcWake;
-use parking_lot::Mutex;
-
-use crate::runtime::scheduler::owned::OwnedTasks;
-use crate::runtime::scheduler::{current_thread, worker, Flavor};
+use crate::runtime::scheduler::Flavor;
 use crate::task::JoinHandle;
-
-/// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
-pub(crate) struct Shared {
-    pub(crate) flavor: Flavor,
-    pub(crate) owned: OwnedTasks,
-    pub(crate) blocking: blocking::Pool,
-    /// Locked by the idle thread that blocks in it.
-    pub(crate) driver: Mutex<driver::Driver>,
-    pub(crate) driver_handle: driver::Handle,
-}
-
-impl Shared {
-    pub(crate) fn multi_thread(&self) -> &worker::Shared {
-        match &self.flavor {
-            Flavor::MultiThread(mt) => mt,
-            Flavor::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
-        }
-    }
-
-    pub(crate) fn current_thread(&self) -> &current_thread::Shared {
-        match &self.flavor {
-            Flavor::CurrentThread(ct) => ct,
-            Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
-        }
-    }
-
-    /// The drivers' shared half: I/O reactor and timer wheel, and `unpark` for the thread
-    /// blocked in them.
-    pub(crate) fn driver(&self) -> &driver::Handle {
-        &self.driver_handle
-    }
-
-    /// The I/O reactor: registrations of sources.
-    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
-        &self.driver_handle.io
-    }
-
-    /// The timer wheel and the runtime's clock.
-    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
-        &self.driver_handle.time
-    }
-}
-
-/// The waker of a current-thread `block_on` future: the runtime itself, so it costs no
-/// allocation.
-impl ArcWake for Shared {
-    fn wake_by_ref(arc_self: &Arc<Self>) {
-        arc_self.current_thread().wake_main(arc_self);
-    }
-}
 
 /// A flywheel runtime: worker threads (or the calling thread), an I/O reactor, a timer
 /// wheel and a blocking pool.

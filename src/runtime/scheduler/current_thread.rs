@@ -167,6 +167,14 @@ impl Shared {
     }
 }
 
+/// The waker of a current-thread `block_on` future: the runtime itself, so it costs no
+/// allocation.
+impl ArcWake for crate::runtime::Shared {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.current_thread().wake_main(arc_self);
+    }
+}
+
 impl Core {
     pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
         self.runtime == runtime as usize

@@ -35,6 +35,8 @@
 //! empties the injector; a task queued remotely after that empties it again itself
 //! (`schedule_remote`), so no queue keeps a task — and through it the runtime — alive.
 
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, SeqCst};
 use std::sync::Arc;
@@ -43,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
@@ -50,7 +53,7 @@ use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
 use crate::runtime::scheduler::{self, Kind};
-use crate::runtime::{driver, Handle, ThreadWaker};
+use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
 /// Ticks between checks of the injector before the local queue (tokio uses 61).
@@ -223,6 +226,24 @@ impl Drop for BlockOnGuard<'_> {
         if let Some(pos) = threads.iter().position(|t| Arc::ptr_eq(t, &self.waker)) {
             threads.swap_remove(pos);
         }
+    }
+}
+
+/// `block_on` for the multi-thread flavour: polls `future` on this thread, sleeping between
+/// wake-ups, while the workers run the tasks.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+    if handle.multi_thread().is_shut_down() {
+        // No worker is left to drive I/O and timers: the future could wait for ever.
+        panic!("{}", context::SHUT_DOWN_BLOCK_ON);
+    }
+    let _enter = context::enter_runtime(handle);
+    let future = pin!(future);
+    let thread_waker = block_on::thread_waker();
+    let _registered = handle.multi_thread().register_block_on(&thread_waker);
+    match block_on::poll_until(handle, &thread_waker, future, || None::<()>) {
+        Until::Ready(output) => output,
+        Until::Stopped(()) => unreachable!("nothing stops a multi-thread block_on"),
     }
 }
 
