@@ -2,10 +2,10 @@
 //! `mio::Waker` that interrupts a blocked poll.
 //!
 //! `Reactor` (the `Poll` and its event buffer) is owned by the driver and turned only by the
-//! idle thread holding the driver lock. `Handle` is shared: any thread registers sources
+//! idle thread holding the driver lock. `IoHandle` is shared: any thread registers sources
 //! through its `mio::Registry` (epoll is thread-safe) and its slab.
 //!
-//! After `Handle::shutdown` (the runtime shut down) no source registers any more and every
+//! After `IoHandle::shutdown` (the runtime shut down) no source registers any more and every
 //! registered one is marked shut down and its waiters woken, so nothing waits for events
 //! that nobody will deliver. The same happens, at the latest, when the handle is dropped.
 //!
@@ -52,7 +52,7 @@ pub(crate) struct Reactor {
 }
 
 /// The shared half.
-pub(crate) struct Handle {
+pub(crate) struct IoHandle {
     waker: mio::Waker,
     registry: mio::Registry,
     slab: Mutex<Slab>,
@@ -67,7 +67,7 @@ struct Slot {
 struct Slab {
     slots: Vec<Slot>,
     free: Vec<usize>,
-    /// Set by `Handle::shutdown`; no source registers after it.
+    /// Set by `IoHandle::shutdown`; no source registers after it.
     shut_down: bool,
 }
 
@@ -149,7 +149,7 @@ fn readiness_of(event: &mio::event::Event) -> usize {
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<(Reactor, Handle)> {
+    pub(crate) fn new() -> io::Result<(Reactor, IoHandle)> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let registry = poll.registry().try_clone()?;
@@ -161,7 +161,7 @@ impl Reactor {
                 ready: Vec::new(),
                 wakers: Vec::new(),
             },
-            Handle {
+            IoHandle {
                 waker,
                 registry,
                 slab: Mutex::new(Slab::default()),
@@ -170,7 +170,7 @@ impl Reactor {
     }
 
     /// Waits for events (at most `timeout`) and wakes the tasks waiting on them.
-    pub(crate) fn turn(&mut self, handle: &Handle, timeout: Option<Duration>) {
+    pub(crate) fn turn(&mut self, handle: &IoHandle, timeout: Option<Duration>) {
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             // A signal interrupted the wait: the caller re-checks its queues anyway.
@@ -199,7 +199,7 @@ impl Reactor {
     }
 }
 
-impl Handle {
+impl IoHandle {
     pub(crate) fn unpark(&self) {
         // Failing to write the eventfd only happens when it is full, which already means a
         // wake-up is pending.
@@ -260,7 +260,7 @@ impl Handle {
     }
 }
 
-impl Drop for Handle {
+impl Drop for IoHandle {
     fn drop(&mut self) {
         // Normally done already by the runtime's shutdown; this covers every other way the
         // reactor can go away.

@@ -2,7 +2,7 @@
 //!
 //! One `Driver` exists per runtime, behind a mutex in the runtime's shared state. The idle
 //! thread that manages to lock it blocks in `park` (mio's `Poll::poll` with the next timer
-//! deadline as the timeout); everything else talks to the `Handle`, which is `Sync`:
+//! deadline as the timeout); everything else talks to the `DriverHandle`, which is `Sync`:
 //! registering sources, inserting timers, and `unpark` to interrupt a blocked `park`.
 
 use std::io;
@@ -19,18 +19,18 @@ pub(crate) struct Driver {
 }
 
 /// The shared part of the driver.
-pub(crate) struct Handle {
-    pub(crate) io: reactor::Handle,
-    pub(crate) time: time::Handle,
+pub(crate) struct DriverHandle {
+    pub(crate) io: reactor::IoHandle,
+    pub(crate) time: time::TimeHandle,
 }
 
 impl Driver {
-    pub(crate) fn new(start_paused: bool) -> io::Result<(Driver, Handle)> {
+    pub(crate) fn new(start_paused: bool) -> io::Result<(Driver, DriverHandle)> {
         let (io, io_handle) = reactor::Reactor::new()?;
-        let time = time::Handle::new(start_paused);
+        let time = time::TimeHandle::new(start_paused);
         Ok((
             Driver { io },
-            Handle {
+            DriverHandle {
                 io: io_handle,
                 time,
             },
@@ -39,7 +39,7 @@ impl Driver {
 
     /// Blocks until an I/O event, a due timer, `timeout` or an `unpark`, then wakes the
     /// tasks whose events or deadlines arrived. `Some(Duration::ZERO)` only polls.
-    pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
+    pub(crate) fn park(&mut self, handle: &DriverHandle, timeout: Option<Duration>) {
         let timeout = handle.time.park_timeout(timeout, runtime_is_idle);
         self.io.turn(&handle.io, timeout);
         handle.time.process_after_park();
@@ -49,12 +49,12 @@ impl Driver {
 impl Driver {
     /// Dispatches whatever I/O events and due timers are there, without blocking. Used by
     /// busy or searching threads, which are not parked: it leaves park states alone.
-    pub(crate) fn poll(&mut self, handle: &Handle) {
+    pub(crate) fn poll(&mut self, handle: &DriverHandle) {
         self.park(handle, Some(Duration::ZERO));
     }
 }
 
-impl Handle {
+impl DriverHandle {
     /// Shuts the drivers down once the runtime's scheduler has stopped: every I/O wait on a
     /// source of this runtime fails from then on (waiters are woken to see it), and every
     /// timer of it ends (see `time::driver`), even while handles, join handles or wakers of

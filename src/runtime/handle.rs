@@ -22,7 +22,7 @@ pub(crate) struct Shared {
     pub(crate) blocking: blocking::Pool,
     /// Locked by the idle thread that blocks in it.
     pub(crate) driver: Mutex<driver::Driver>,
-    pub(crate) driver_handle: driver::Handle,
+    pub(crate) driver_handle: driver::DriverHandle,
 }
 
 impl Shared {
@@ -42,17 +42,17 @@ impl Shared {
 
     /// The drivers' shared half: I/O reactor and timer wheel, and `unpark` for the thread
     /// blocked in them.
-    pub(crate) fn driver(&self) -> &driver::Handle {
+    pub(crate) fn driver(&self) -> &driver::DriverHandle {
         &self.driver_handle
     }
 
     /// The I/O reactor: registrations of sources.
-    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
+    pub(crate) fn io(&self) -> &crate::io::reactor::IoHandle {
         &self.driver_handle.io
     }
 
     /// The timer wheel and the runtime's clock.
-    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
+    pub(crate) fn time(&self) -> &crate::time::driver::TimeHandle {
         &self.driver_handle.time
     }
 }
@@ -244,17 +244,17 @@ impl Handle {
     }
 
     /// The runtime's drivers (I/O and time) as every thread shares them.
-    pub(crate) fn driver(&self) -> &driver::Handle {
+    pub(crate) fn driver(&self) -> &driver::DriverHandle {
         self.shared.driver()
     }
 
     /// The runtime's I/O reactor.
-    pub(crate) fn io(&self) -> &crate::io::reactor::Handle {
+    pub(crate) fn io(&self) -> &crate::io::reactor::IoHandle {
         self.shared.io()
     }
 
     /// The runtime's timer wheel and clock.
-    pub(crate) fn time(&self) -> &crate::time::driver::Handle {
+    pub(crate) fn time(&self) -> &crate::time::driver::TimeHandle {
         self.shared.time()
     }
 }

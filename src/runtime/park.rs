@@ -91,13 +91,13 @@ impl Parker {
     pub(crate) fn park(
         &self,
         driver: &parking_lot::Mutex<driver::Driver>,
-        handle: &driver::Handle,
+        handle: &driver::DriverHandle,
     ) {
         self.park_with(|| driver.try_lock(), handle);
     }
 
     /// `park` with any driver: `try_driver` locks it if it is free.
-    pub(crate) fn park_with<G, D>(&self, try_driver: impl FnOnce() -> Option<G>, handle: &D::Handle)
+    pub(crate) fn park_with<G, D>(&self, try_driver: impl FnOnce() -> Option<G>, handle: &D::Unpark)
     where
         G: DerefMut<Target = D>,
         D: ParkDriver,
@@ -118,7 +118,7 @@ impl Parker {
             .is_ok()
     }
 
-    fn park_driver<D: ParkDriver>(&self, driver: &mut D, handle: &D::Handle) {
+    fn park_driver<D: ParkDriver>(&self, driver: &mut D, handle: &D::Unpark) {
         match self
             .inner
             .state
@@ -199,10 +199,10 @@ impl Unparker {
 /// What a parked thread blocks in when it holds the driver.
 pub(crate) trait ParkDriver {
     /// The shared half, through which `unpark` interrupts the blocked thread.
-    type Handle: UnparkDriver;
+    type Unpark: UnparkDriver;
     /// Blocks until an event, a due timer or `unpark_driver` (which is kept if it comes
     /// first, so the next `park_idle` returns at once).
-    fn park_idle(&mut self, handle: &Self::Handle);
+    fn park_idle(&mut self, handle: &Self::Unpark);
 }
 
 /// Interrupts the thread blocked in a `ParkDriver`.
@@ -211,13 +211,13 @@ pub(crate) trait UnparkDriver {
 }
 
 impl ParkDriver for driver::Driver {
-    type Handle = driver::Handle;
-    fn park_idle(&mut self, handle: &driver::Handle) {
+    type Unpark = driver::DriverHandle;
+    fn park_idle(&mut self, handle: &driver::DriverHandle) {
         self.park(handle, None);
     }
 }
 
-impl UnparkDriver for driver::Handle {
+impl UnparkDriver for driver::DriverHandle {
     fn unpark_driver(&self) {
         self.unpark();
     }
@@ -259,7 +259,7 @@ pub(crate) mod loom_park {
     }
 
     impl ParkDriver for Driver {
-        type Handle = DriverHandle;
+        type Unpark = DriverHandle;
         fn park_idle(&mut self, handle: &DriverHandle) {
             let mut woken = handle.woken.lock();
             while !*woken {

@@ -507,7 +507,7 @@ pub(crate) mod model {
     }
 
     /// The `JoinHandle`'s half.
-    pub(crate) struct Handle(Arc<Task>);
+    pub(crate) struct Joiner(Arc<Task>);
 
     /// The completing thread's half.
     pub(crate) struct Runner(Arc<Task>);
@@ -516,21 +516,21 @@ pub(crate) mod model {
     pub(crate) struct Probe(Arc<Task>);
 
     /// A task just spawned (queued, with a handle).
-    pub(crate) fn task() -> (Handle, Runner, Probe) {
+    pub(crate) fn task() -> (Joiner, Runner, Probe) {
         let task = Arc::new(Task {
             state: State::new(),
             join: JoinWaker::new(),
             output: UnsafeCell::new(None),
             dropped: AtomicUsize::new(0),
         });
-        (Handle(task.clone()), Runner(task.clone()), Probe(task))
+        (Joiner(task.clone()), Runner(task.clone()), Probe(task))
     }
 
-    impl Handle {
+    impl Joiner {
         /// `JoinHandle::poll` with `waker`.
         pub(crate) fn poll(&mut self, waker: &Waker) -> Poll<usize> {
             let task = &*self.0;
-            // SAFETY: `Handle` is the one JoinHandle of the task, polled through `&mut`.
+            // SAFETY: `Joiner` is the one JoinHandle of the task, polled through `&mut`.
             if unsafe { task.join.register(&task.state, waker) }.is_pending() {
                 return Poll::Pending;
             }

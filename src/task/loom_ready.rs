@@ -31,7 +31,7 @@ const VACANT: usize = 1;
 fn poll_next(
     list: &mut ReadyList,
     entry: &StdArc<Entry>,
-    handle: &mut model::Handle,
+    handle: &mut model::Joiner,
     parent: &Waker,
 ) -> Poll<usize> {
     let cx = Context::from_waker(parent);

@@ -14,7 +14,7 @@
 //!
 //! With a paused clock the parked thread, instead of sleeping, moves the clock to the next
 //! deadline when the whole runtime is idle (see `park_timeout`); otherwise it waits for a
-//! kick (`runtime::driver::Handle::notify_idle`) or, at most, `PAUSED_RECHECK`.
+//! kick (`runtime::driver::DriverHandle::notify_idle`) or, at most, `PAUSED_RECHECK`.
 //!
 //! Wakers are user code: they are woken and dropped after the lock is released, and a panic
 //! in one is contained (`task::callback`), so one bad waker never costs the rest of its
@@ -48,7 +48,7 @@ const FIRE_BATCH: usize = 32;
 const PAUSED_RECHECK: Duration = Duration::from_millis(1);
 
 /// The shared half of the time driver.
-pub(crate) struct Handle {
+pub(crate) struct TimeHandle {
     pub(crate) clock: Clock,
     inner: Mutex<Inner>,
     /// The tick `process` fires up to; stored before it fires.
@@ -71,9 +71,9 @@ pub(crate) enum Registered {
     ShutDown(Waker),
 }
 
-impl Handle {
-    pub(crate) fn new(start_paused: bool) -> Handle {
-        Handle {
+impl TimeHandle {
+    pub(crate) fn new(start_paused: bool) -> TimeHandle {
+        TimeHandle {
             clock: Clock::new(start_paused),
             inner: Mutex::new(Inner {
                 wheel: Wheel::new(),

@@ -154,7 +154,7 @@ impl Shared {
     }
 
     /// Wakes one parked worker if the idle accounting says one should wake.
-    fn notify_parked(&self, driver: &driver::Handle) {
+    fn notify_parked(&self, driver: &driver::DriverHandle) {
         self.idle.notify_one(driver);
     }
 
@@ -164,7 +164,11 @@ impl Shared {
 
     /// Stops every worker and waits for them to exit, until `deadline` if one is given.
     /// Returns `false` when some worker is still running at the deadline (a task blocks it).
-    pub(crate) fn shutdown(&self, driver: &driver::Handle, deadline: Option<Instant>) -> bool {
+    pub(crate) fn shutdown(
+        &self,
+        driver: &driver::DriverHandle,
+        deadline: Option<Instant>,
+    ) -> bool {
         self.is_shutdown.store(true, SeqCst);
         self.idle.unpark_all(driver);
         let mut alive = self.alive.lock();
@@ -423,9 +427,9 @@ struct Site<'a> {
 }
 
 impl Parking for Site<'_> {
-    type Driver = driver::Handle;
+    type Driver = driver::DriverHandle;
 
-    fn driver(&self) -> &driver::Handle {
+    fn driver(&self) -> &driver::DriverHandle {
         &self.handle.shared.driver_handle
     }
 
