@@ -30,7 +30,7 @@ use crate::task::coop;
 /// I/O types do so in their `Drop`), so the OS stops reporting events for it.
 pub(crate) struct Registration {
     /// The runtime, weakly: a socket kept past its runtime must not keep the runtime alive.
-    runtime: Weak<crate::runtime::Shared>,
+    runtime: Weak<crate::runtime::RuntimeShared>,
     token: Token,
     io: Arc<ScheduledIo>,
 }

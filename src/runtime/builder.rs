@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Flavor};
-use crate::runtime::{blocking, driver, Handle, Runtime, Shared};
+use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeShared};
 
 /// Default cap on blocking-pool threads.
 const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
@@ -217,17 +217,20 @@ impl Builder {
         let (driver, driver_handle) = driver::Driver::new(self.start_paused)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads, self.thread_name.clone());
         let (flavor, launch) = match self.kind {
-            Kind::CurrentThread => (Flavor::CurrentThread(current_thread::Shared::new()), None),
+            Kind::CurrentThread => (
+                Flavor::CurrentThread(current_thread::CurrentThread::new()),
+                None,
+            ),
             Kind::MultiThread => {
                 let n = match self.worker_threads {
                     Some(n) => n,
                     None => default_worker_threads(std::env::var_os(WORKER_THREADS_ENV))?,
                 };
-                let (shared, launch) = worker::Shared::new(n);
+                let (shared, launch) = worker::MultiThread::new(n);
                 (Flavor::MultiThread(shared), Some(launch))
             }
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(RuntimeShared {
             flavor,
             owned: OwnedTasks::new(),
             blocking,

@@ -16,7 +16,7 @@ use crate::task::schedule::{Kind, Schedule};
 use crate::task::JoinHandle;
 
 /// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
-pub(crate) struct Shared {
+pub(crate) struct RuntimeShared {
     pub(crate) flavor: Flavor,
     pub(crate) owned: OwnedTasks,
     pub(crate) blocking: blocking::Pool,
@@ -25,15 +25,15 @@ pub(crate) struct Shared {
     pub(crate) driver_handle: driver::DriverHandle,
 }
 
-impl Shared {
-    pub(crate) fn multi_thread(&self) -> &worker::Shared {
+impl RuntimeShared {
+    pub(crate) fn multi_thread(&self) -> &worker::MultiThread {
         match &self.flavor {
             Flavor::MultiThread(mt) => mt,
             Flavor::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
         }
     }
 
-    pub(crate) fn current_thread(&self) -> &current_thread::Shared {
+    pub(crate) fn current_thread(&self) -> &current_thread::CurrentThread {
         match &self.flavor {
             Flavor::CurrentThread(ct) => ct,
             Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
@@ -75,7 +75,7 @@ impl Shared {
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) shared: Arc<RuntimeShared>,
 }
 
 /// Returned by [`Handle::try_current`] on a thread that has no runtime.
@@ -239,7 +239,7 @@ impl Handle {
         }
     }
 
-    pub(crate) fn multi_thread(&self) -> &worker::Shared {
+    pub(crate) fn multi_thread(&self) -> &worker::MultiThread {
         self.shared.multi_thread()
     }
 

@@ -10,7 +10,7 @@ mod park;
 pub(crate) mod scheduler;
 
 pub use builder::Builder;
-pub(crate) use handle::Shared;
+pub(crate) use handle::RuntimeShared;
 pub use handle::{Handle, TryCurrentError};
 
 use std::fmt;

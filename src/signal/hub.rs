@@ -36,7 +36,7 @@ use parking_lot::Mutex;
 use signal_hook::SigId;
 
 use crate::io::Async;
-use crate::runtime::{context, Shared};
+use crate::runtime::{context, RuntimeShared};
 
 /// Bytes drained from the pipe per read; a burst of deliveries larger than this takes more
 /// reads, all in one pump.
@@ -54,7 +54,7 @@ pub(crate) fn runtime_gone() -> io::Error {
 pub(super) struct Hub {
     /// The runtime whose reactor watches the pipe, weakly (it identifies the hub and keeps
     /// the address unique while the hub lives).
-    runtime: Weak<Shared>,
+    runtime: Weak<RuntimeShared>,
     signal: c_int,
     /// The reading end, registered with that runtime's reactor.
     pipe: Async<UnixStream>,
@@ -101,7 +101,7 @@ impl Hub {
         Ok(hub)
     }
 
-    fn new(runtime: Weak<Shared>, signal: c_int) -> io::Result<Hub> {
+    fn new(runtime: Weak<RuntimeShared>, signal: c_int) -> io::Result<Hub> {
         let (read, write) = UnixStream::pair()?;
         read.set_nonblocking(true)?;
         // signal-hook sends with MSG_DONTWAIT, so the writing end may stay blocking; a full

@@ -43,13 +43,13 @@ use crate::task::callback;
 /// taken from it in one go (or queued at insert), consumed from `cursor` on, so the lock is
 /// taken once per batch, not once per member.
 pub(crate) struct ReadyList {
-    shared: Arc<Shared>,
+    shared: Arc<ReadyShared>,
     local: Vec<usize>,
     cursor: usize,
 }
 
 /// What the members' entries share with the group.
-struct Shared {
+struct ReadyShared {
     ready: Mutex<Ready>,
 }
 
@@ -62,7 +62,7 @@ struct Ready {
 
 /// A member's waker.
 pub(crate) struct Entry {
-    shared: Arc<Shared>,
+    shared: Arc<ReadyShared>,
     index: usize,
     queued: AtomicBool,
 }
@@ -98,7 +98,7 @@ impl ArcWake for Entry {
 impl ReadyList {
     pub(crate) fn new() -> ReadyList {
         ReadyList {
-            shared: Arc::new(Shared {
+            shared: Arc::new(ReadyShared {
                 ready: Mutex::new(Ready {
                     list: Vec::new(),
                     waker: None,

@@ -52,8 +52,8 @@ const EVENT_INTERVAL: u32 = 61;
 /// Most tasks moved from the injector to the run queue at once.
 const INJECTOR_BATCH: usize = 64;
 
-/// Shared state of the current-thread scheduler.
-pub(crate) struct Shared {
+/// The current-thread scheduler: what the threads calling `block_on` share.
+pub(crate) struct CurrentThread {
     injector: Injector<Task>,
     parker: Parker,
     unparker: Unparker,
@@ -75,10 +75,10 @@ pub(crate) struct Core {
     tick: u32,
 }
 
-impl Shared {
-    pub(crate) fn new() -> Shared {
+impl CurrentThread {
+    pub(crate) fn new() -> CurrentThread {
         let (parker, unparker) = Parker::new();
-        Shared {
+        CurrentThread {
             injector: Injector::new(),
             parker,
             unparker,
@@ -90,7 +90,7 @@ impl Shared {
     }
 
     /// Makes the core, once the runtime's address is known.
-    pub(crate) fn install_core(&self, runtime: *const crate::runtime::Shared) {
+    pub(crate) fn install_core(&self, runtime: *const crate::runtime::RuntimeShared) {
         *self.core.lock() = Some(Core {
             runtime: runtime as usize,
             queue: VecDeque::new(),
@@ -109,7 +109,7 @@ impl Shared {
     }
 
     /// Wakes the core holder's `block_on` future.
-    pub(crate) fn wake_main(&self, handle: &crate::runtime::Shared) {
+    pub(crate) fn wake_main(&self, handle: &crate::runtime::RuntimeShared) {
         // Only the wake that sets the flag unparks: the holder clears it before each poll
         // and checks it before it parks, so later ones would only repeat the unpark.
         if !self.woken.swap(true, AcqRel) {
@@ -169,14 +169,14 @@ impl Shared {
 
 /// The waker of a current-thread `block_on` future: the runtime itself, so it costs no
 /// allocation.
-impl ArcWake for crate::runtime::Shared {
+impl ArcWake for crate::runtime::RuntimeShared {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         arc_self.current_thread().wake_main(arc_self);
     }
 }
 
 impl Core {
-    pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
+    pub(crate) fn runs(&self, runtime: *const crate::runtime::RuntimeShared) -> bool {
         self.runtime == runtime as usize
     }
 
@@ -193,7 +193,7 @@ impl Core {
     /// The next task to run, `since_driver` polls after the driver was last looked at.
     /// `None` when the thread should look at the driver (only yielded tasks are left, and
     /// the driver is due) or park (nothing is left).
-    fn next_task(&mut self, ct: &Shared, since_driver: u32) -> Option<Task> {
+    fn next_task(&mut self, ct: &CurrentThread, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
         if (self.tick % GLOBAL_QUEUE_INTERVAL == 0 || self.queue.is_empty())
             && !ct.injector.is_empty()
@@ -214,7 +214,7 @@ impl Core {
 
     /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
     #[inline(never)]
-    fn take_injector_batch(&mut self, ct: &Shared) -> Option<Task> {
+    fn take_injector_batch(&mut self, ct: &CurrentThread) -> Option<Task> {
         let first = pop_injector(&ct.injector)?;
         for _ in 1..INJECTOR_BATCH {
             match pop_injector(&ct.injector) {
@@ -238,7 +238,7 @@ impl Core {
 
 /// Gives the core back when `block_on` returns or unwinds.
 struct CoreGuard<'a> {
-    ct: &'a Shared,
+    ct: &'a CurrentThread,
 }
 
 impl Drop for CoreGuard<'_> {
@@ -251,7 +251,7 @@ impl Drop for CoreGuard<'_> {
 
 /// Takes a waiting `block_on` thread off the list when it stops waiting.
 struct WaiterGuard<'a> {
-    ct: &'a Shared,
+    ct: &'a CurrentThread,
     waker: &'a Arc<ThreadWaker>,
 }
 
@@ -297,7 +297,7 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 /// core is handed back.
 fn wait_for_core<F: Future>(
     handle: &Handle,
-    ct: &Shared,
+    ct: &CurrentThread,
     future: Pin<&mut F>,
 ) -> Until<F::Output, Core> {
     let waker = block_on::thread_waker();
@@ -358,7 +358,7 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
 }
 
 /// Looks at I/O and timers without blocking.
-fn poll_driver(shared: &crate::runtime::Shared) {
+fn poll_driver(shared: &crate::runtime::RuntimeShared) {
     if let Some(mut driver) = shared.driver.try_lock() {
         driver.poll(&shared.driver_handle);
     }

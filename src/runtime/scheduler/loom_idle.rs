@@ -141,7 +141,7 @@ impl Rt {
         }
     }
 
-    /// `worker::Shared::schedule_remote`: queue on the injector, wake a sleeper.
+    /// `worker::MultiThread::schedule_remote`: queue on the injector, wake a sleeper.
     fn schedule_remote(&self, job: Job) {
         self.injector.push(job);
         self.idle.notify_one(&self.driver_handle);
@@ -153,7 +153,7 @@ impl Rt {
         self.idle.notify_one(&self.driver_handle);
     }
 
-    /// `worker::Shared::shutdown`'s first half: flag, then unpark everyone.
+    /// `worker::MultiThread::shutdown`'s first half: flag, then unpark everyone.
     fn shutdown(&self) {
         self.is_shutdown.store(true, SeqCst);
         self.idle.unpark_all(&self.driver_handle);

@@ -23,8 +23,8 @@ use crate::task::schedule::Schedule;
 
 /// The scheduler-specific part of a runtime.
 pub(crate) enum Flavor {
-    CurrentThread(current_thread::Shared),
-    MultiThread(worker::Shared),
+    CurrentThread(current_thread::CurrentThread),
+    MultiThread(worker::MultiThread),
 }
 
 /// The scheduler core a thread runs, kept in its thread-local context.

@@ -73,8 +73,8 @@ const DRIVER_POLL_GAP: Duration = Duration::from_micros(50);
 /// Consecutive polls from the LIFO slot before it yields to the queue.
 const LIFO_LIMIT: u8 = 3;
 
-/// Shared state of the multi-thread scheduler.
-pub(crate) struct Shared {
+/// The multi-thread scheduler: what its workers share.
+pub(crate) struct MultiThread {
     injector: Injector<Task>,
     stealers: Box<[Stealer<Task>]>,
     idle: Idle,
@@ -117,8 +117,8 @@ pub(crate) struct Launch {
     workers: Vec<(Worker<Task>, Parker)>,
 }
 
-impl Shared {
-    pub(crate) fn new(num_workers: usize) -> (Shared, Launch) {
+impl MultiThread {
+    pub(crate) fn new(num_workers: usize) -> (MultiThread, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
@@ -129,7 +129,7 @@ impl Shared {
             stealers.push(queue.stealer());
             workers.push((queue, parker));
         }
-        let shared = Shared {
+        let shared = MultiThread {
             injector: Injector::new(),
             stealers: stealers.into_boxed_slice(),
             idle,
@@ -220,7 +220,7 @@ impl Shared {
 
 /// Takes a `block_on` thread off the list when its `block_on` returns.
 pub(crate) struct BlockOnGuard<'a> {
-    shared: &'a Shared,
+    shared: &'a MultiThread,
     waker: Arc<ThreadWaker>,
 }
 
@@ -272,7 +272,7 @@ pub(crate) fn launch(launch: Launch, handle: &Handle, thread_name: &str) -> std:
 }
 
 /// Decrements `alive` when the worker thread ends, even by a panic.
-struct ExitGuard<'a>(&'a Shared);
+struct ExitGuard<'a>(&'a MultiThread);
 
 impl Drop for ExitGuard<'_> {
     fn drop(&mut self) {
@@ -385,7 +385,7 @@ fn poll_driver(handle: &Handle) {
 /// would otherwise wait for it to park). While it searches, new tasks wake nobody
 /// (`idle.rs`), so a producer that briefly outpaces it costs an atomic load per task instead
 /// of a wake-up of a parked worker (a syscall, and 15-45 us on a VM) each time it gave up.
-fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
+fn keep_searching(mt: &MultiThread, handle: &Handle) -> Option<Task> {
     if !with_core(|core| core.searching) {
         return None;
     }
@@ -407,7 +407,7 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
     found
 }
 
-fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
+fn park(mt: &MultiThread, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| {
         core.parked = true;
         std::mem::take(&mut core.searching)
@@ -422,7 +422,7 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
 
 /// A worker of this runtime, as `Idle::park` sees it.
 struct Site<'a> {
-    mt: &'a Shared,
+    mt: &'a MultiThread,
     handle: &'a Handle,
 }
 
@@ -460,7 +460,7 @@ impl Parking for Site<'_> {
 
 impl Core {
     /// Whether this core belongs to the runtime whose shared state is at `runtime`.
-    pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
+    pub(crate) fn runs(&self, runtime: *const crate::runtime::RuntimeShared) -> bool {
         self.runtime == runtime as usize
     }
 
@@ -492,7 +492,7 @@ impl Core {
     }
 
     /// Moves the deferred tasks to the local queue; the caller has just polled the driver.
-    fn flush_deferred(&mut self, mt: &Shared) {
+    fn flush_deferred(&mut self, mt: &MultiThread) {
         if self.deferred.is_empty() {
             return;
         }
@@ -503,7 +503,7 @@ impl Core {
     }
 
     /// The next task to run, and whether it is time to poll the driver.
-    fn next_task(&mut self, mt: &Shared) -> (Option<Task>, bool) {
+    fn next_task(&mut self, mt: &MultiThread) -> (Option<Task>, bool) {
         self.tick = self.tick.wrapping_add(1);
         let maintenance = self.tick % EVENT_INTERVAL == 0;
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
@@ -535,7 +535,7 @@ impl Core {
 
     /// Steals from the other workers, then the injector; gives up when too many workers
     /// search already.
-    fn search(&mut self, mt: &Shared) -> Option<Task> {
+    fn search(&mut self, mt: &MultiThread) -> Option<Task> {
         if !mt.idle.start_searching(&mut self.searching) {
             return None;
         }
@@ -553,7 +553,7 @@ impl Core {
 
     /// This worker found work: it no longer searches (and wakes another worker if it was the
     /// last searcher, since there may be more work to spread).
-    fn stop_searching(&mut self, mt: &Shared) {
+    fn stop_searching(&mut self, mt: &MultiThread) {
         mt.idle
             .stop_searching(&mut self.searching, &self.handle.shared.driver_handle);
     }
@@ -561,8 +561,8 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
-        // The local queue's buffer is shared with its `Stealer` in `Shared`, so dropping the
-        // `Worker` half frees nothing: a task left in it would hold the runtime's handle, and
+        // The local queue's buffer is shared with its `Stealer` in `MultiThread`, so dropping
+        // the `Worker` half frees nothing: a task left in it would hold the runtime's handle, and
         // the runtime would hold the task, for ever. Only this worker pushes to its own queue
         // and it is exiting, so once drained it stays empty.
         drop(self.lifo.take());
