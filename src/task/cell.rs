@@ -66,7 +66,7 @@ use crate::task::coop;
 use crate::task::error::JoinError;
 use crate::task::id::{Id, IdGuard};
 use crate::task::schedule::{Kind, Schedule};
-use crate::task::state::{Idle, Run, Snapshot, State, Submit};
+use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
 
 /// `owned_key` of a task that is not in an owned set (blocking tasks).
 pub(crate) const NOT_OWNED: usize = usize::MAX;
@@ -299,9 +299,9 @@ where
         }
         match self.poll_future() {
             Poll::Pending => match self.header.state.transition_to_idle() {
-                Idle::Ok => {}
-                Idle::Reschedule => self.schedule(Kind::Yield),
-                Idle::Cancel => {
+                AfterPoll::Wait => {}
+                AfterPoll::Reschedule => self.schedule(Kind::Yield),
+                AfterPoll::Cancel => {
                     // SAFETY: transition_to_idle left RUNNING with us; COMPLETE is clear.
                     unsafe { self.cancel() };
                     self.release();

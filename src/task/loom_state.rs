@@ -27,7 +27,7 @@ use loom::sync::atomic::Ordering::Relaxed;
 use loom::sync::Arc;
 use loom::thread;
 
-use super::state::{Idle, Run, State, Submit};
+use super::state::{AfterPoll, Run, State, Submit};
 
 /// `stage` values: the future is present.
 const FUTURE: usize = 1;
@@ -85,7 +85,7 @@ impl Task {
         })
     }
 
-    /// Creates the queue reference a `Submit::Yes` or `Idle::Reschedule` hands out.
+    /// Creates the queue reference a `Submit::Yes` or `AfterPoll::Reschedule` hands out.
     fn submit(&self) {
         let prev = self.queued.fetch_add(1, Relaxed);
         assert_eq!(prev, 0, "two queue references to one task");
@@ -152,9 +152,9 @@ impl Task {
                 return self.finish(OUTPUT);
             }
             match self.state.transition_to_idle() {
-                Idle::Ok => return,
-                Idle::Reschedule => self.submit(),
-                Idle::Cancel => return self.finish(CANCELLED),
+                AfterPoll::Wait => return,
+                AfterPoll::Reschedule => self.submit(),
+                AfterPoll::Cancel => return self.finish(CANCELLED),
             }
         }
     }

@@ -109,9 +109,9 @@ pub(crate) enum Run {
 /// What a worker must do after a poll returned `Pending`.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Idle {
+pub(crate) enum AfterPoll {
     /// Nothing: a future wake will submit the task.
-    Ok,
+    Wait,
     /// It was woken during the poll: queue it again (it keeps `NOTIFIED`).
     Reschedule,
     /// It was aborted during the poll: drop the future now (the caller keeps `RUNNING`).
@@ -187,15 +187,15 @@ impl State {
     }
 
     /// The poll returned `Pending`.
-    pub(crate) fn transition_to_idle(&self) -> Idle {
+    pub(crate) fn transition_to_idle(&self) -> AfterPoll {
         self.update(|s| {
             debug_assert!(s & RUNNING != 0);
             if s & CANCELLED != 0 {
-                (None, Idle::Cancel)
+                (None, AfterPoll::Cancel)
             } else if s & NOTIFIED != 0 {
-                (Some(s & !RUNNING), Idle::Reschedule)
+                (Some(s & !RUNNING), AfterPoll::Reschedule)
             } else {
-                (Some(s & !RUNNING), Idle::Ok)
+                (Some(s & !RUNNING), AfterPoll::Wait)
             }
         })
     }
@@ -226,7 +226,7 @@ impl State {
     /// The runtime is shutting down: take `RUNNING` unless a poll is in flight or it is
     /// done. `true` means the caller must drop the future and complete the task. When a poll
     /// is in flight, the task is marked cancelled so its runner drops the future after the
-    /// poll (`Idle::Cancel`) instead of leaving it idle in a dead runtime.
+    /// poll (`AfterPoll::Cancel`) instead of leaving it idle in a dead runtime.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.update(|s| {
             if s & COMPLETE != 0 || s & (RUNNING | CANCELLED) == RUNNING | CANCELLED {
@@ -299,7 +299,7 @@ mod tests {
     fn first_run_polls_and_pending_goes_idle() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), Run::Poll);
-        assert_eq!(s.transition_to_idle(), Idle::Ok);
+        assert_eq!(s.transition_to_idle(), AfterPoll::Wait);
         assert!(!s.load().is_running());
     }
 
@@ -307,7 +307,7 @@ mod tests {
     fn wake_while_idle_submits_once() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), Run::Poll);
-        assert_eq!(s.transition_to_idle(), Idle::Ok);
+        assert_eq!(s.transition_to_idle(), AfterPoll::Wait);
         assert_eq!(s.transition_to_notified(), Submit::Yes);
         assert_eq!(s.transition_to_notified(), Submit::No);
     }
@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(s.transition_to_running(), Run::Poll);
         assert_eq!(s.transition_to_notified(), Submit::No);
         assert_eq!(s.transition_to_notified(), Submit::No);
-        assert_eq!(s.transition_to_idle(), Idle::Reschedule);
+        assert_eq!(s.transition_to_idle(), AfterPoll::Reschedule);
         assert!(s.load().is_notified());
         assert_eq!(s.transition_to_running(), Run::Poll);
     }
@@ -338,7 +338,7 @@ mod tests {
     fn abort_idle_task_submits_it_for_cancellation() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), Run::Poll);
-        assert_eq!(s.transition_to_idle(), Idle::Ok);
+        assert_eq!(s.transition_to_idle(), AfterPoll::Wait);
         assert_eq!(s.transition_to_cancelled(), Submit::Yes);
         assert_eq!(s.transition_to_running(), Run::Cancel);
     }
@@ -348,7 +348,7 @@ mod tests {
         let s = State::new();
         assert_eq!(s.transition_to_running(), Run::Poll);
         assert_eq!(s.transition_to_cancelled(), Submit::No);
-        assert_eq!(s.transition_to_idle(), Idle::Cancel);
+        assert_eq!(s.transition_to_idle(), AfterPoll::Cancel);
         assert!(s.load().is_running());
     }
 
@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(r.transition_to_running(), Run::Poll);
         assert!(!r.transition_to_shutdown());
         // The runner drops the future after its poll.
-        assert_eq!(r.transition_to_idle(), Idle::Cancel);
+        assert_eq!(r.transition_to_idle(), AfterPoll::Cancel);
     }
 
     #[test]
