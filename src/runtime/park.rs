@@ -7,10 +7,10 @@
 //!
 //! The protocol on `state` (every change a SeqCst read-modify-write, so that whoever changes
 //! it sees what every earlier unparker did before unparking):
-//! - `unpark` swaps in `NOTIFIED` and then wakes whatever the old value says is asleep;
-//! - `park` consumes a `NOTIFIED` and returns at once, or moves `EMPTY` to a `PARKED_*` value
+//! - `unpark` swaps in `UNPARKED` and then wakes whatever the old value says is asleep;
+//! - `park` consumes an `UNPARKED` and returns at once, or moves `EMPTY` to a `PARKED_*` value
 //!   (for the condvar, while holding the mutex that `unpark` takes before notifying, so the
-//!   notification cannot fall between the check and the wait) and sleeps until `NOTIFIED`.
+//!   notification cannot fall between the check and the wait) and sleeps until `UNPARKED`.
 //!
 //! The driver is reached through `ParkDriver` / `UnparkDriver` so that the loom model
 //! (`scheduler/loom_idle.rs`) runs this code with a stand-in driver.
@@ -29,7 +29,7 @@ const PARKED_CONDVAR: usize = 1;
 /// Blocked in the driver.
 const PARKED_DRIVER: usize = 2;
 /// An unpark arrived; the next park returns at once.
-const NOTIFIED: usize = 3;
+const UNPARKED: usize = 3;
 
 /// Waits up to `rounds` short rounds for `ready()` without sleeping; `true` if it became
 /// ready.
@@ -114,7 +114,7 @@ impl Parker {
     fn take_notification(&self) -> bool {
         self.inner
             .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .compare_exchange(UNPARKED, EMPTY, SeqCst, SeqCst)
             .is_ok()
     }
 
@@ -125,19 +125,19 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
         {
             Ok(_) => {}
-            Err(NOTIFIED) => {
+            Err(UNPARKED) => {
                 self.consume_notification();
                 return;
             }
             Err(actual) => unreachable!("park state {actual} while parking"),
         }
         driver.park_idle(handle);
-        // Either an unpark (NOTIFIED) or an event/timeout (still PARKED_DRIVER).
+        // Either an unpark (UNPARKED) or an event/timeout (still PARKED_DRIVER).
         self.consume_notification();
     }
 
     /// Back to `EMPTY` after a wake-up, with a read-modify-write: it reads the last unpark's
-    /// `NOTIFIED`, so whatever that unparker did before unparking is visible to this thread.
+    /// `UNPARKED`, so whatever that unparker did before unparking is visible to this thread.
     /// A plain store would read nothing: with two unparks racing a wake-up, the second one's
     /// notification would be overwritten and its data possibly unseen, and the caller could
     /// go back to sleep for good (found by `loom_park_two_unparkers`).
@@ -153,7 +153,7 @@ impl Parker {
             .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
         {
             Ok(_) => {}
-            Err(NOTIFIED) => {
+            Err(UNPARKED) => {
                 self.consume_notification();
                 return;
             }
@@ -164,7 +164,7 @@ impl Parker {
             if self
                 .inner
                 .state
-                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .compare_exchange(UNPARKED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
                 return;
@@ -177,8 +177,8 @@ impl Parker {
 impl Unparker {
     /// Wakes the parked thread, or makes its next park return at once.
     pub(crate) fn unpark(&self, driver: &impl UnparkDriver) {
-        match self.inner.state.swap(NOTIFIED, SeqCst) {
-            EMPTY | NOTIFIED => {}
+        match self.inner.state.swap(UNPARKED, SeqCst) {
+            EMPTY | UNPARKED => {}
             PARKED_CONDVAR => {
                 // Taking the lock orders this notify after the sleeper's wait began.
                 drop(self.inner.mutex.lock());
@@ -224,7 +224,7 @@ impl UnparkDriver for driver::DriverHandle {
 }
 
 /// Loom models of the parker: park against unpark, on the condvar and in the driver, with the
-/// NOTIFIED state kept for a later park. A lost unpark shows up as a deadlock.
+/// UNPARKED state kept for a later park. A lost unpark shows up as a deadlock.
 ///
 /// ```text
 /// LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg flywheel_loom" CARGO_TARGET_DIR=target/loom \
@@ -318,7 +318,7 @@ pub(crate) mod loom_park {
     }
 
     /// Two unparkers at once (a notifier and shutdown): the parker wakes, no state is left
-    /// inconsistent (the `unreachable!` arms would panic), and a NOTIFIED left over makes the
+    /// inconsistent (the `unreachable!` arms would panic), and a UNPARKED left over makes the
     /// next park return at once instead of sleeping.
     #[test]
     fn loom_park_two_unparkers() {

@@ -262,7 +262,7 @@ fn loom_idle_remote_push_is_seen_or_wakes_a_sleeper() {
 }
 
 /// Two tasks queued from outside, one after the other, while the single worker goes idle
-/// between them: the second wake-up is not swallowed by the first (the parker's NOTIFIED
+/// between them: the second wake-up is not swallowed by the first (the parker's UNPARKED
 /// state and the sleepers list stay consistent over two rounds).
 #[test]
 fn loom_idle_one_worker_two_rounds() {
