@@ -16,7 +16,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::{context, Handle};
 use crate::task::cell::{Header, Task};
-use crate::task::schedule::{Kind, Schedule};
+use crate::task::schedule::{Reason, Schedule};
 
 /// How long an idle blocking thread waits for a job before it exits.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -58,7 +58,7 @@ impl BlockingSchedule {
 }
 
 impl Schedule for BlockingSchedule {
-    fn schedule(&self, task: Task, _kind: Kind) {
+    fn schedule(&self, task: Task, _reason: Reason) {
         self.handle.shared.blocking.schedule(task, &self.handle);
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::runtime::scheduler::owned::OwnedTasks;
-use crate::runtime::scheduler::{current_thread, worker, Flavor};
+use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeShared};
 
 /// Default cap on blocking-pool threads.
@@ -18,7 +18,7 @@ const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
 const WORKER_THREADS_ENV: &str = "FLYWHEEL_WORKER_THREADS";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+enum Flavor {
     CurrentThread,
     MultiThread,
 }
@@ -42,7 +42,7 @@ enum Kind {
 /// assert_eq!(name.unwrap(), "my-app-worker");
 /// ```
 pub struct Builder {
-    kind: Kind,
+    flavor: Flavor,
     worker_threads: Option<usize>,
     thread_name: String,
     max_blocking_threads: usize,
@@ -68,7 +68,7 @@ impl Builder {
     /// assert_eq!(rt.block_on(async { 1 }), 1);
     /// ```
     pub fn new_multi_thread() -> Builder {
-        Builder::new(Kind::MultiThread)
+        Builder::new(Flavor::MultiThread)
     }
 
     /// A builder for a runtime that runs every task on the thread that calls `block_on`.
@@ -84,12 +84,12 @@ impl Builder {
     /// assert_eq!(here, there);
     /// ```
     pub fn new_current_thread() -> Builder {
-        Builder::new(Kind::CurrentThread)
+        Builder::new(Flavor::CurrentThread)
     }
 
-    fn new(kind: Kind) -> Builder {
+    fn new(flavor: Flavor) -> Builder {
         Builder {
-            kind,
+            flavor,
             worker_threads: None,
             thread_name: "flywheel-worker".to_owned(),
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
@@ -216,22 +216,22 @@ impl Builder {
     pub fn build(&mut self) -> io::Result<Runtime> {
         let (driver, driver_handle) = driver::Driver::new(self.start_paused)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads, self.thread_name.clone());
-        let (flavor, launch) = match self.kind {
-            Kind::CurrentThread => (
-                Flavor::CurrentThread(current_thread::CurrentThread::new()),
+        let (scheduler, launch) = match self.flavor {
+            Flavor::CurrentThread => (
+                Scheduler::CurrentThread(current_thread::CurrentThread::new()),
                 None,
             ),
-            Kind::MultiThread => {
+            Flavor::MultiThread => {
                 let n = match self.worker_threads {
                     Some(n) => n,
                     None => default_worker_threads(std::env::var_os(WORKER_THREADS_ENV))?,
                 };
                 let (shared, launch) = worker::MultiThread::new(n);
-                (Flavor::MultiThread(shared), Some(launch))
+                (Scheduler::MultiThread(shared), Some(launch))
             }
         };
         let shared = Arc::new(RuntimeShared {
-            flavor,
+            scheduler,
             owned: OwnedTasks::new(),
             blocking,
             driver: Mutex::new(driver),
@@ -272,7 +272,7 @@ fn default_worker_threads(env: Option<std::ffi::OsString>) -> io::Result<usize> 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("kind", &self.kind)
+            .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::io::reactor;
 use crate::runtime::context;
-use crate::runtime::scheduler::Flavor;
+use crate::runtime::scheduler::Scheduler;
 use crate::time::driver as time;
 
 /// The part of the driver that only the parked thread uses.
@@ -86,9 +86,9 @@ fn runtime_is_idle() -> bool {
         return false;
     };
     let shared = &handle.shared;
-    let schedulers_idle = match &shared.flavor {
-        Flavor::CurrentThread(ct) => ct.is_idle(),
-        Flavor::MultiThread(mt) => mt.is_idle(),
+    let schedulers_idle = match &shared.scheduler {
+        Scheduler::CurrentThread(ct) => ct.is_idle(),
+        Scheduler::MultiThread(mt) => mt.is_idle(),
     };
     schedulers_idle && shared.blocking.num_busy() == 0
 }

@@ -9,15 +9,15 @@ use parking_lot::Mutex;
 
 use crate::runtime::blocking::{self, BlockingSchedule, BlockingTask};
 use crate::runtime::scheduler::owned::OwnedTasks;
-use crate::runtime::scheduler::{current_thread, worker, Flavor};
+use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::{context, driver};
 use crate::task::cell::{Cell, Task};
-use crate::task::schedule::{Kind, Schedule};
+use crate::task::schedule::{Reason, Schedule};
 use crate::task::JoinHandle;
 
 /// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
 pub(crate) struct RuntimeShared {
-    pub(crate) flavor: Flavor,
+    pub(crate) scheduler: Scheduler,
     pub(crate) owned: OwnedTasks,
     pub(crate) blocking: blocking::Pool,
     /// Locked by the idle thread that blocks in it.
@@ -27,16 +27,16 @@ pub(crate) struct RuntimeShared {
 
 impl RuntimeShared {
     pub(crate) fn multi_thread(&self) -> &worker::MultiThread {
-        match &self.flavor {
-            Flavor::MultiThread(mt) => mt,
-            Flavor::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
+        match &self.scheduler {
+            Scheduler::MultiThread(mt) => mt,
+            Scheduler::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
         }
     }
 
     pub(crate) fn current_thread(&self) -> &current_thread::CurrentThread {
-        match &self.flavor {
-            Flavor::CurrentThread(ct) => ct,
-            Flavor::MultiThread(_) => unreachable!("not a current-thread runtime"),
+        match &self.scheduler {
+            Scheduler::CurrentThread(ct) => ct,
+            Scheduler::MultiThread(_) => unreachable!("not a current-thread runtime"),
         }
     }
 
@@ -174,7 +174,7 @@ impl Handle {
         let cell = Cell::new(future, self.clone());
         let task: Task = cell.clone();
         if self.shared.owned.insert(&task) {
-            self.schedule(task, Kind::Spawn);
+            self.schedule(task, Reason::Spawn);
             (JoinHandle::new(cell), None)
         } else {
             (JoinHandle::new(cell), Some(task))
@@ -202,7 +202,7 @@ impl Handle {
     {
         let scheduler = BlockingSchedule::new(self.clone());
         let cell = Cell::new(BlockingTask::new(f), scheduler.clone());
-        scheduler.schedule(cell.clone(), Kind::Spawn);
+        scheduler.schedule(cell.clone(), Reason::Spawn);
         JoinHandle::new(cell)
     }
 
@@ -233,9 +233,9 @@ impl Handle {
         // The future is not a task, even on a thread that is running one (a `spawn_blocking`
         // closure): `task::try_id()` is `None` in it.
         let _not_a_task = crate::task::id::IdGuard::enter(None);
-        match &self.shared.flavor {
-            Flavor::CurrentThread(_) => current_thread::block_on(self, future),
-            Flavor::MultiThread(_) => worker::block_on(self, future),
+        match &self.shared.scheduler {
+            Scheduler::CurrentThread(_) => current_thread::block_on(self, future),
+            Scheduler::MultiThread(_) => worker::block_on(self, future),
         }
     }
 
@@ -261,9 +261,9 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let flavor = match self.shared.flavor {
-            Flavor::CurrentThread(_) => "current_thread",
-            Flavor::MultiThread(_) => "multi_thread",
+        let flavor = match self.shared.scheduler {
+            Scheduler::CurrentThread(_) => "current_thread",
+            Scheduler::MultiThread(_) => "multi_thread",
         };
         f.debug_struct("Handle").field("flavor", &flavor).finish()
     }

@@ -18,7 +18,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::runtime::scheduler::Flavor;
+use crate::runtime::scheduler::Scheduler;
 use crate::task::JoinHandle;
 
 /// A flywheel runtime: worker threads (or the calling thread), an I/O reactor, a timer
@@ -189,9 +189,9 @@ impl Runtime {
         let shared = &self.handle.shared;
         // Destructors of cancelled futures may look for their runtime.
         let _enter = context::enter(&self.handle);
-        match &shared.flavor {
+        match &shared.scheduler {
             // `false` (a worker still busy at the deadline) is fine below: see the loop.
-            Flavor::MultiThread(mt) => {
+            Scheduler::MultiThread(mt) => {
                 // Dropped inside one of its own tasks: this worker cannot wait for itself.
                 // It exits when the poll it is in returns.
                 let own_worker = context::with_core(|core| {
@@ -205,7 +205,7 @@ impl Runtime {
                 };
                 let _workers_done = mt.shutdown(&shared.driver_handle, deadline);
             }
-            Flavor::CurrentThread(ct) => ct.shutdown(),
+            Scheduler::CurrentThread(ct) => ct.shutdown(),
         }
         // Even when a worker is stuck inside a poll (shutdown_timeout expired), every other
         // task is cancelled here; the stuck one is marked cancelled and its worker drops its
@@ -213,7 +213,7 @@ impl Runtime {
         for task in shared.owned.close_and_take_all() {
             task.shutdown();
         }
-        if let Flavor::MultiThread(mt) = &shared.flavor {
+        if let Scheduler::MultiThread(mt) = &shared.scheduler {
             mt.drain_injector();
         }
         shared.driver_handle.shutdown();

@@ -65,7 +65,7 @@ use crate::task::callback;
 use crate::task::coop;
 use crate::task::error::JoinError;
 use crate::task::id::{Id, IdGuard};
-use crate::task::schedule::{Kind, Schedule};
+use crate::task::schedule::{Reason, Schedule};
 use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
 
 /// `owned_key` of a task that is not in an owned set (blocking tasks).
@@ -266,8 +266,8 @@ where
 
     /// Queues the task on its scheduler. The caller holds the `NOTIFIED` reference it
     /// hands over (a clone of `self`), and `self` keeps the scheduler alive meanwhile.
-    fn schedule(self: &Arc<Self>, kind: Kind) {
-        self.scheduler.schedule(self.clone(), kind);
+    fn schedule(self: &Arc<Self>, reason: Reason) {
+        self.scheduler.schedule(self.clone(), reason);
     }
 
     /// The task is done: its scheduler forgets it.
@@ -300,7 +300,7 @@ where
         match self.poll_future() {
             Poll::Pending => match self.header.state.transition_to_idle() {
                 AfterPoll::Wait => {}
-                AfterPoll::Reschedule => self.schedule(Kind::Yield),
+                AfterPoll::Reschedule => self.schedule(Reason::Yield),
                 AfterPoll::Cancel => {
                     // SAFETY: transition_to_idle left RUNNING with us; COMPLETE is clear.
                     unsafe { self.cancel() };
@@ -324,7 +324,7 @@ where
 
     fn abort(self: Arc<Self>) {
         if self.header.state.transition_to_cancelled() == Submit::Yes {
-            self.schedule(Kind::Yield);
+            self.schedule(Reason::Yield);
         }
     }
 }
@@ -367,13 +367,13 @@ where
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() == Submit::Yes {
-            arc_self.schedule(Kind::Wake);
+            arc_self.schedule(Reason::Wake);
         }
     }
 
     fn wake(self: Arc<Self>) {
         if self.header.state.transition_to_notified() == Submit::Yes {
-            self.schedule(Kind::Wake);
+            self.schedule(Reason::Wake);
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::task::cell::{Header, Task};
 
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum Reason {
     /// A new task: back of the queue.
     Spawn,
     /// Woken by another task or an event: the LIFO slot, to run next while its data is hot.
@@ -28,7 +28,7 @@ pub(crate) enum Kind {
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Queues `task` (a task whose cell holds `self`) to be polled. Called only by the one
     /// thread whose state transition asked for it, so a task is never queued twice at once.
-    fn schedule(&self, task: Task, kind: Kind);
+    fn schedule(&self, task: Task, reason: Reason);
 
     /// `task` is complete (or was cancelled): forget it. Called once, by the thread that
     /// completed it, after its output was stored and its `JoinHandle` woken.

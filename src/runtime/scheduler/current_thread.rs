@@ -40,7 +40,7 @@ use parking_lot::Mutex;
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
-use crate::runtime::scheduler::{self, Kind};
+use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::{context, Handle};
 use crate::task::cell::Task;
 use crate::task::coop;
@@ -182,10 +182,10 @@ impl Core {
 
     /// Queues a task on the `block_on` thread. Always succeeds (returns `None`).
     #[inline]
-    pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
-        match kind {
-            Kind::Yield => self.deferred.push_back(task),
-            Kind::Spawn | Kind::Wake => self.queue.push_back(task),
+    pub(crate) fn schedule_local(&mut self, task: Task, reason: Reason) -> Option<Task> {
+        match reason {
+            Reason::Yield => self.deferred.push_back(task),
+            Reason::Spawn | Reason::Wake => self.queue.push_back(task),
         }
         None
     }

@@ -18,11 +18,11 @@ use std::sync::Arc;
 
 use crate::runtime::{context, Handle};
 use crate::task::cell::{Header, Task, NOT_OWNED};
-pub(crate) use crate::task::schedule::Kind;
+pub(crate) use crate::task::schedule::Reason;
 use crate::task::schedule::Schedule;
 
 /// The scheduler-specific part of a runtime.
-pub(crate) enum Flavor {
+pub(crate) enum Scheduler {
     CurrentThread(current_thread::CurrentThread),
     MultiThread(worker::MultiThread),
 }
@@ -37,12 +37,14 @@ pub(crate) enum Core {
 /// thread's local queue, from anywhere else to its shared queue. A task completes by leaving
 /// the runtime's owned set.
 impl Schedule for Handle {
-    fn schedule(&self, task: Task, kind: Kind) {
+    fn schedule(&self, task: Task, reason: Reason) {
         let runtime = Arc::as_ptr(&self.shared);
         let task = context::with_core(move |core| match core {
-            Some(Core::MultiThread(core)) if core.runs(runtime) => core.schedule_local(task, kind),
+            Some(Core::MultiThread(core)) if core.runs(runtime) => {
+                core.schedule_local(task, reason)
+            }
             Some(Core::CurrentThread(core)) if core.runs(runtime) => {
-                core.schedule_local(task, kind)
+                core.schedule_local(task, reason)
             }
             _ => Some(task),
         });
@@ -50,9 +52,9 @@ impl Schedule for Handle {
             // `self` outlives the push (a worker may run and free the task at once): the
             // caller holds a reference to the task, which holds the runtime, or to the
             // runtime itself.
-            match &self.shared.flavor {
-                Flavor::CurrentThread(ct) => ct.schedule_remote(task, self),
-                Flavor::MultiThread(mt) => mt.schedule_remote(task, self),
+            match &self.shared.scheduler {
+                Scheduler::CurrentThread(ct) => ct.schedule_remote(task, self),
+                Scheduler::MultiThread(mt) => mt.schedule_remote(task, self),
             }
         }
     }

@@ -52,7 +52,7 @@ use crate::runtime::scheduler::idle::{Idle, Parking};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
-use crate::runtime::scheduler::{self, Kind};
+use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
@@ -465,16 +465,16 @@ impl Core {
     }
 
     /// Queues a task on this worker. Always succeeds (returns `None`).
-    pub(crate) fn schedule_local(&mut self, task: Task, kind: Kind) -> Option<Task> {
-        match kind {
-            Kind::Wake if self.parked => self.push_stealable(task),
-            Kind::Wake => {
+    pub(crate) fn schedule_local(&mut self, task: Task, reason: Reason) -> Option<Task> {
+        match reason {
+            Reason::Wake if self.parked => self.push_stealable(task),
+            Reason::Wake => {
                 if let Some(prev) = self.lifo.replace(task) {
                     self.push_stealable(prev);
                 }
             }
-            Kind::Spawn => self.push_stealable(task),
-            Kind::Yield => {
+            Reason::Spawn => self.push_stealable(task),
+            Reason::Yield => {
                 if self.deferred.is_empty() {
                     self.deferred_since = self.tick;
                 }
