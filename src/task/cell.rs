@@ -10,18 +10,19 @@
 //!
 //! # Who may touch which field, in which state
 //!
-//! This is the one authoritative list; every `unsafe` block below cites a rule from it, and
-//! the bits are those of `state.rs`.
+//! This is the one authoritative list (`state.rs` documents the bits and points here);
+//! every `unsafe` block below cites a rule from it.
 //!
 //! - `header.state`: anyone, atomically.
 //! - `header.id`, `scheduler`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
-//!   queue push publishes it), read by the thread that completes it.
+//!   queue push publishes it), read by the thread that completes it (in
+//!   `Schedule::release`).
 //! - `stage` (the future, then its output):
 //!   - **S1** While `COMPLETE` is clear, only the thread holding `RUNNING` touches it.
-//!   - **S2** Once `COMPLETE` is set, it belongs to the `JoinHandle` (which is not `Clone`
-//!     and polls through `&mut self`, so one thread at a time): it reads the output, or
-//!     drops it in its own `Drop`.
+//!   - **S2** Once `COMPLETE` is set while `JOIN_INTEREST` still is, it belongs to the
+//!     `JoinHandle` (which is not `Clone` and polls through `&mut self`, so one thread at a
+//!     time): it reads the output, or drops it in its own `Drop`.
 //!   - **S3** If `JOIN_INTEREST` was already clear when `COMPLETE` was set, the completing
 //!     thread drops the output at once, so that wakers outliving the task do not keep it
 //!     alive. (Whichever of the two transitions comes second decides: never both.)

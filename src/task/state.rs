@@ -3,23 +3,25 @@
 //! This module only decides; `cell.rs` acts on the decision. Each `transition_*` returns a
 //! `#[must_use]` value that tells the caller what it now owns or must do.
 //!
-//! Bits (all others are zero):
+//! Bits (all others are zero). Each says when it is set and cleared, and by whom; which
+//! fields of the task each state lets a thread touch is not repeated here: rules S1-S3
+//! (the stage) and J1-J5 (the join-waker slot) at the top of `cell.rs` are the one list.
 //! - `RUNNING`: a thread is polling (or cancelling) the future. Set by whoever wins
-//!   `transition_to_running`/`transition_to_shutdown`; only that thread may touch the stage.
-//! - `COMPLETE`: the future is gone and the output (or the cancellation) is stored. Never
-//!   cleared. From here on only the `JoinHandle` reads the stage.
+//!   `transition_to_running`/`transition_to_shutdown`, cleared by that thread when the poll
+//!   returns `Pending` or when it sets `COMPLETE`.
+//! - `COMPLETE`: the future is gone and the output (or the cancellation) is stored. Set once,
+//!   by the thread holding `RUNNING`; never cleared.
 //! - `NOTIFIED`: a reference to the task is in (or is about to be put in) a run queue, or the
-//!   thread that runs it owes it one more poll. At most one such reference exists.
-//! - `CANCELLED`: abort was requested; the next run drops the future instead of polling it.
-//! - `JOIN_INTEREST`: the `JoinHandle` is alive. Never set again once cleared. Whichever of
-//!   `COMPLETE` and the clearing of `JOIN_INTEREST` comes second decides who drops the output:
-//!   the completing thread (no handle left) or the handle's `Drop` (task already complete).
+//!   thread that runs it owes it one more poll. At most one such reference exists. Set by a
+//!   wake or an abort, cleared by the thread that takes `RUNNING` (and by `COMPLETE`).
+//! - `CANCELLED`: abort (or shutdown) was requested; the next run drops the future instead
+//!   of polling it. Never cleared.
+//! - `JOIN_INTEREST`: the `JoinHandle` is alive. Cleared once, when it is dropped; never set
+//!   again. Whichever of `COMPLETE` and this clearing comes second decides who drops the
+//!   output (S2, S3).
 //! - `JOIN_WAKER`: the join-waker slot holds the `JoinHandle`'s waker, published for the
-//!   completing thread to wake. Set by the handle, only before `COMPLETE`; cleared by the
-//!   handle before `COMPLETE` (to replace its waker, or when it is dropped), by the
-//!   completing thread after it (once it has woken the waker). While it is set nobody
-//!   writes the slot. Who may touch the slot in each state is listed once, as rules J1-J5
-//!   at the top of `cell.rs`.
+//!   completing thread to wake. Set only by the handle, only before `COMPLETE` (J3); cleared
+//!   before `COMPLETE` only by the handle (J4), after it only by the completing thread (J5).
 
 use crate::sync::atomic::AtomicUsize;
 use crate::sync::atomic::Ordering::{AcqRel, Acquire};
