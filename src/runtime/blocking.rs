@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::{context, Handle};
-use crate::task::cell::{Header, Task};
-use crate::task::schedule::{Reason, Schedule};
+use crate::task::schedule::{Header, Reason, Schedule, Task};
 
 /// How long an idle blocking thread waits for a job before it exits.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);

@@ -66,23 +66,9 @@ use crate::task::callback;
 use crate::task::coop;
 use crate::task::error::JoinError;
 use crate::task::id::{Id, IdGuard};
-use crate::task::schedule::{Reason, Schedule};
+use crate::task::schedule::{Header, Reason, Schedule};
+pub(crate) use crate::task::schedule::{Runnable, Task, NOT_OWNED};
 use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
-
-/// `owned_key` of a task that is not in an owned set (blocking tasks).
-pub(crate) const NOT_OWNED: usize = usize::MAX;
-
-/// A queued task, type-erased.
-pub(crate) type Task = Arc<dyn Runnable>;
-
-/// The part of a task that does not depend on its future's type.
-pub(crate) struct Header {
-    pub(crate) state: State,
-    /// Unique in the process; drawn at spawn.
-    pub(crate) id: Id,
-    /// Its slot in its scheduler's owned set, or `NOT_OWNED`.
-    pub(crate) owned_key: AtomicUsize,
-}
 
 enum Stage<F: Future> {
     Running(F),
@@ -103,17 +89,6 @@ pub(crate) struct Cell<F: Future, S> {
 // module docs, which give one writer at a time; F and its output are Send, so whichever
 // thread holds those rights may own them.
 unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S> where F::Output: Send {}
-
-/// What the schedulers see of a task.
-pub(crate) trait Runnable: Send + Sync {
-    fn header(&self) -> &Header;
-    /// Polls the task once (or cancels it). The caller popped its `NOTIFIED` reference.
-    fn run(self: Arc<Self>);
-    /// Runtime shutdown: drop the future now unless it is being polled or is done.
-    fn shutdown(&self);
-    /// Requests cancellation; queues the task when it is idle so a worker drops it.
-    fn abort(self: Arc<Self>);
-}
 
 /// What a `JoinHandle<T>` sees of a task.
 pub(crate) trait Join<T>: Runnable {

@@ -1,4 +1,7 @@
-//! The seam between a task and whatever runs it.
+//! The seam between a task and whatever runs it, both ways: what a scheduler sees of a task
+//! (`Task`, a `Runnable` with a `Header`), and what a task sees of its scheduler
+//! (`Schedule`). The task cell (`cell.rs`) implements the one and calls the other; it
+//! imports nothing of the runtime.
 //!
 //! The task cell knows the thing that scheduled it only through `Schedule`: it calls
 //! `schedule` when the task must be polled again (spawned, woken, yielded, aborted while
@@ -11,7 +14,11 @@
 //! The cell stores its scheduler by value and is generic over it, so every call is static
 //! (no `dyn` call on the spawn or wake path).
 
-use crate::task::cell::{Header, Task};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use crate::task::id::Id;
+use crate::task::state::State;
 
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,4 +40,30 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// `task` is complete (or was cancelled): forget it. Called once, by the thread that
     /// completed it, after its output was stored and its `JoinHandle` woken.
     fn release(&self, task: &Header);
+}
+
+/// `owned_key` of a task that is not in an owned set (blocking tasks).
+pub(crate) const NOT_OWNED: usize = usize::MAX;
+
+/// A queued task, type-erased.
+pub(crate) type Task = Arc<dyn Runnable>;
+
+/// The part of a task that does not depend on its future's type.
+pub(crate) struct Header {
+    pub(crate) state: State,
+    /// Unique in the process; drawn at spawn.
+    pub(crate) id: Id,
+    /// Its slot in its scheduler's owned set, or `NOT_OWNED`.
+    pub(crate) owned_key: AtomicUsize,
+}
+
+/// What the schedulers see of a task.
+pub(crate) trait Runnable: Send + Sync {
+    fn header(&self) -> &Header;
+    /// Polls the task once (or cancels it). The caller popped its `NOTIFIED` reference.
+    fn run(self: Arc<Self>);
+    /// Runtime shutdown: drop the future now unless it is being polled or is done.
+    fn shutdown(&self);
+    /// Requests cancellation; queues the task when it is idle so a worker drops it.
+    fn abort(self: Arc<Self>);
 }

@@ -17,9 +17,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use crate::runtime::{context, Handle};
-use crate::task::cell::{Header, Task, NOT_OWNED};
 pub(crate) use crate::task::schedule::Reason;
-use crate::task::schedule::Schedule;
+use crate::task::schedule::{Header, Schedule, Task, NOT_OWNED};
 
 /// The scheduler-specific part of a runtime.
 pub(crate) enum Scheduler {
