@@ -21,6 +21,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::reactor::Token;
 use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
+use crate::io::{Interest, Ready};
 use crate::runtime::{context, coop};
 
 /// A source's membership in the reactor; dropping it frees the slab slot.
@@ -121,6 +122,53 @@ impl Registration {
         self.io.poll_io(cx, direction, key, op, drained)
     }
 
+    /// Waits until `direction` is ready, without doing any I/O or clearing anything, for the
+    /// `poll_*_ready` methods: the waker goes to the polled slot (only the task that polled
+    /// last is woken). Spends one unit of the task's cooperative budget.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<Ready>> {
+        ready!(coop::poll_proceed(cx));
+        self.poll_event(cx, direction, None)
+            .map_ok(|event| event.to_ready(direction))
+    }
+
+    /// Runs the non-blocking `op` once, now, for the `try_*` methods: `WouldBlock` when
+    /// `direction` is not ready (without calling `op`); a `WouldBlock` from `op` clears the
+    /// readiness it consumed. Never waits, never stores a waker, spends no budget. See
+    /// `ScheduledIo::try_io`.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(direction, op, |_| false)
+    }
+
+    /// `try_io` for a read or write of `len` bytes on a byte stream: a short transfer also
+    /// clears readiness, as in `poll_stream_io`.
+    pub(crate) fn try_stream_io(
+        &self,
+        direction: Direction,
+        len: usize,
+        op: impl FnOnce() -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.io.try_io(direction, op, |&n| n > 0 && n < len)
+    }
+
+    /// A future's places in the waiter lists of the directions of `interest`; see
+    /// [`ReadyWaiter`].
+    pub(crate) fn ready_waiter(&self, interest: Interest) -> ReadyWaiter<'_> {
+        ReadyWaiter {
+            read: interest.is_readable().then(|| self.waiter(Direction::Read)),
+            write: interest
+                .is_writable()
+                .then(|| self.waiter(Direction::Write)),
+        }
+    }
+
     /// Tells the OS to stop reporting events for `source`. The slab slot is freed when the
     /// registration drops, whatever this returns; callers in `Drop` ignore the error.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
@@ -180,6 +228,39 @@ impl Drop for Waiter<'_> {
             // Outside the lock; and a waker whose destructor panics must not make this
             // `Drop` panic.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(waker)));
+        }
+    }
+}
+
+/// The waiter of a `ready(interest)` future: a place in the waiter list of each direction
+/// of `interest`, so it wakes on whichever comes first. Each place is given back on drop.
+pub(crate) struct ReadyWaiter<'a> {
+    read: Option<Waiter<'a>>,
+    write: Option<Waiter<'a>>,
+}
+
+impl ReadyWaiter<'_> {
+    /// Waits until a direction of the interest is ready; returns what all of them showed.
+    /// Does no I/O and clears nothing. Spends one unit of the task's cooperative budget.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        ready!(coop::poll_proceed(cx));
+        let mut ready = Ready::EMPTY;
+        for waiter in [&mut self.read, &mut self.write].into_iter().flatten() {
+            let direction = waiter.direction;
+            // Polling every direction even after one is ready costs a lock at most and
+            // reports everything that is ready at once.
+            if let Poll::Ready(event) =
+                waiter
+                    .registration
+                    .poll_event(cx, direction, Some(&mut waiter.key))
+            {
+                ready |= event?.to_ready(direction);
+            }
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
         }
     }
 }
