@@ -16,6 +16,13 @@ use futures::{FutureExt, StreamExt};
 use flywheel::io::{Interest, Ready};
 use flywheel::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 
+// Compile-time: the new value types are plain data.
+const _: fn() = || {
+    fn value<T: Send + Sync + Copy + Eq + std::hash::Hash + std::fmt::Debug>() {}
+    value::<Interest>();
+    value::<Ready>();
+};
+
 fn is_would_block<T>(r: &io::Result<T>) -> bool {
     matches!(r, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
