@@ -2,16 +2,19 @@
 //! future in a source's waiter list (`Waiter`).
 //!
 //! `Registration` holds the source's slab slot (given back when dropped) and its shared
-//! `ScheduledIo`; every I/O type owns one. Operations go through it in one of two ways:
+//! `ScheduledIo`; every I/O type owns one. Operations go through it in one of three ways:
 //! - `poll_io` / `poll_stream_io`, for the `poll_*` methods behind `AsyncRead` /
 //!   `AsyncWrite`: the waker goes to the direction's polled slot, so only the task that
 //!   polled last is woken (one reader and one writer at a time, as in tokio and async-io);
 //! - a `Waiter`, for `async fn`s (`accept`, `recv`, `readable`, `read_with`, ...): the future
 //!   owns a slot of its own, so any number of them may wait at once and dropping one never
-//!   strands another.
+//!   strands another (`ReadyWaiter` holds one per direction, for `ready(interest)`);
+//! - `try_io` / `try_stream_io`, for the `try_*` methods: one non-blocking call now, no
+//!   waker stored, no budget spent; a `WouldBlock` clears the readiness observed before the
+//!   call (unless a newer event arrived), so the caller's next wait really sleeps.
 //!
-//! Both spend one unit of the task's cooperative budget per poll, and both fail once the
-//! runtime has shut down (see `scheduled_io.rs`).
+//! The first two spend one unit of the task's cooperative budget per poll; all three fail
+//! once the runtime has shut down (see `scheduled_io.rs`).
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
