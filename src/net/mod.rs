@@ -1,4 +1,4 @@
-//! Networking: TCP, UDP and Unix sockets on the reactor.
+//! Networking: TCP, UDP and Unix (stream and datagram) sockets on the reactor.
 //!
 //! Every type here is registered with the runtime that was current when it was created and
 //! implements the `futures_io` traits where they apply, so the futures ecosystem
@@ -16,6 +16,8 @@ mod tcp_listener;
 mod tcp_stream;
 mod udp;
 #[cfg(unix)]
+mod unix_datagram;
+#[cfg(unix)]
 mod unix_listener;
 #[cfg(unix)]
 mod unix_stream;
@@ -23,6 +25,8 @@ mod unix_stream;
 pub use tcp_listener::TcpListener;
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
+#[cfg(unix)]
+pub use unix_datagram::UnixDatagram;
 #[cfg(unix)]
 pub use unix_listener::UnixListener;
 #[cfg(unix)]
