@@ -12,7 +12,7 @@ pub(crate) mod scheduler;
 
 pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
-pub use handle::{Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
 use std::fmt;
 use std::future::Future;
@@ -196,6 +196,30 @@ impl Runtime {
     /// ```
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops; see
+    /// [`Handle::enter`].
+    ///
+    /// # Panics
+    ///
+    /// The guard panics when dropped while a guard made after it is still alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let nap = {
+    ///     let _guard = rt.enter();
+    ///     // Timers and spawns need a current runtime: the guard provides it.
+    ///     flywheel::time::sleep(Duration::from_millis(1))
+    /// };
+    /// rt.block_on(nap);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
     }
 
     /// Shuts the runtime down, waiting at most `timeout` for worker and blocking threads.
