@@ -9,6 +9,7 @@ pub(crate) mod driver;
 mod handle;
 mod park;
 pub(crate) mod scheduler;
+pub(crate) mod thread;
 
 pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     /// Locked by the idle thread that blocks in it.
     pub(crate) driver: Mutex<driver::Driver>,
     pub(crate) driver_handle: driver::Handle,
+    /// Names, stack size and hooks of the runtime's threads.
+    pub(crate) threads: thread::ThreadConfig,
 }
 
 impl Shared {

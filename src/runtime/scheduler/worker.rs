@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::runtime::builder::Intervals;
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
@@ -53,15 +54,15 @@ use crate::runtime::scheduler::{self, Kind};
 use crate::runtime::{driver, Handle, ThreadWaker};
 use crate::task::cell::Task;
 
-/// Ticks between checks of the injector before the local queue (tokio uses 61).
-const GLOBAL_QUEUE_INTERVAL: u32 = 61;
-/// Ticks between non-blocking polls of the driver by a busy worker.
-const EVENT_INTERVAL: u32 = 61;
+// `GLOBAL_QUEUE_INTERVAL` (ticks between checks of the injector before the local queue,
+// default 61 like tokio's) and `EVENT_INTERVAL` (ticks between non-blocking polls of the
+// driver by a busy worker, default 61) are `Builder` settings, kept in each `Core`.
 /// Rounds of `park::spin` a searching worker keeps stealing before it parks.
 const SEARCH_SPIN_ROUNDS: u32 = 64;
-/// Ticks a yielded task may wait in the deferred list while there is other work, before a
-/// maintenance tick sends it back to the local queue (4 × `EVENT_INTERVAL`).
-const DEFER_LIMIT: u32 = 4 * EVENT_INTERVAL;
+/// `DEFER_LIMIT`, the ticks a yielded task may wait in the deferred list while there is
+/// other work before a maintenance tick sends it back to the local queue, is this many
+/// `EVENT_INTERVAL`s.
+const DEFER_ROUNDS: u32 = 4;
 /// A worker whose only work is deferred tasks polls the driver before running them again,
 /// unless it did so less than this long ago: a lone task yielding in a loop then costs a
 /// clock read per round instead of a syscall, and timers and sockets still wait at most this
@@ -82,6 +83,7 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// Threads inside `block_on` on this runtime, for the paused clock's idle check.
     block_on_threads: Mutex<Vec<Arc<ThreadWaker>>>,
+    intervals: Intervals,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -100,6 +102,10 @@ pub(crate) struct Core {
     /// When this worker last polled the driver before flushing `deferred`.
     driver_polled: Instant,
     tick: u32,
+    /// `GLOBAL_QUEUE_INTERVAL`, `EVENT_INTERVAL` and `DEFER_LIMIT` of this runtime.
+    global_queue_interval: u32,
+    event_interval: u32,
+    defer_limit: u32,
     searching: bool,
     /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
     /// queue, not the LIFO slot: other threads cannot see the slot, and a paused clock whose
@@ -115,7 +121,7 @@ pub(crate) struct Launch {
 }
 
 impl Shared {
-    pub(crate) fn new(num_workers: usize) -> (Shared, Launch) {
+    pub(crate) fn new(num_workers: usize, intervals: Intervals) -> (Shared, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
@@ -135,6 +141,7 @@ impl Shared {
             exited: Condvar::new(),
             threads: Mutex::new(Vec::new()),
             block_on_threads: Mutex::new(Vec::new()),
+            intervals,
         };
         (shared, Launch { workers })
     }
@@ -227,14 +234,13 @@ impl Drop for BlockOnGuard<'_> {
 }
 
 /// Starts the worker threads.
-pub(crate) fn launch(launch: Launch, handle: &Handle, thread_name: &str) -> std::io::Result<()> {
+pub(crate) fn launch(launch: Launch, handle: &Handle) -> std::io::Result<()> {
     let mt = handle.multi_thread();
+    let threads = &handle.shared.threads;
     for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
         let handle = handle.clone();
         *mt.alive.lock() += 1;
-        let spawned = thread::Builder::new()
-            .name(thread_name.to_owned())
-            .spawn(move || run(handle, index, queue, parker));
+        let spawned = threads.spawn(move || run(handle, index, queue, parker));
         match spawned {
             Ok(thread) => mt.threads.lock().push(thread),
             Err(err) => {
@@ -278,6 +284,9 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         deferred_since: 0,
         driver_polled: Instant::now(),
         tick: 0,
+        global_queue_interval: mt.intervals.global_queue,
+        event_interval: mt.intervals.event,
+        defer_limit: mt.intervals.event.saturating_mul(DEFER_ROUNDS),
         searching: false,
         parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
@@ -300,7 +309,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         if maintenance {
             poll_driver(&handle);
             with_core(|core| {
-                if core.tick.wrapping_sub(core.deferred_since) >= DEFER_LIMIT {
+                if core.tick.wrapping_sub(core.deferred_since) >= core.defer_limit {
                     core.flush_deferred(mt);
                 }
             });
@@ -388,7 +397,10 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
         std::mem::take(&mut core.searching)
     });
     let site = Site { mt, handle };
-    let searching = mt.idle.park(index, searching, parker, &site);
+    let searching = handle
+        .shared
+        .threads
+        .parked(|| mt.idle.park(index, searching, parker, &site));
     with_core(|core| {
         core.parked = false;
         core.searching = searching;
@@ -480,8 +492,8 @@ impl Core {
     /// The next task to run, and whether it is time to poll the driver.
     fn next_task(&mut self, mt: &Shared) -> (Option<Task>, bool) {
         self.tick = self.tick.wrapping_add(1);
-        let maintenance = self.tick % EVENT_INTERVAL == 0;
-        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        let maintenance = self.tick % self.event_interval == 0;
+        if self.tick % self.global_queue_interval == 0 {
             if let Some(task) = pop_injector(&mt.injector) {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
