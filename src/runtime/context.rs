@@ -31,6 +31,12 @@ pub(crate) const ENTER_OUT_OF_ORDER: &str = "`EnterGuard`s dropped out of order:
     they were made (and not kept past the `block_on` or task they were made in); keep each \
     guard in its own scope, or enter the runtimes one at a time";
 
+/// Told to users who call `block_in_place` where no worker can hand its tasks on.
+pub(crate) const BLOCK_IN_PLACE_NOT_WORKER: &str = "`block_in_place` can only be called \
+    from a task of a multi-thread runtime: on a current-thread runtime, or directly in a \
+    `block_on` future, no other thread could run the tasks it would stall. Run the \
+    blocking code with `flywheel::spawn_blocking(f).await` instead";
+
 /// Told to users who call `Handle::block_on` on a runtime that was dropped.
 pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this runtime: \
     it was shut down (its `Runtime` was dropped), so nothing can run its tasks or timers; \
@@ -43,6 +49,8 @@ struct Context {
     /// How many enter guards are alive on this thread: each remembers its depth, so one
     /// dropped out of order is caught.
     depth: Cell<usize>,
+    /// Set once a worker thread handed its core on in `block_in_place`.
+    left_worker: Cell<bool>,
     budget: Cell<u16>,
 }
 
@@ -53,6 +61,7 @@ thread_local! {
             core: RefCell::new(None),
             in_runtime: Cell::new(false),
             depth: Cell::new(0),
+            left_worker: Cell::new(false),
             budget: Cell::new(crate::runtime::coop::UNCONSTRAINED),
         }
     };
@@ -105,6 +114,37 @@ impl EnterGuard {
                 .try_with(|c| c.depth.get() > self.depth)
                 .unwrap_or(false)
     }
+}
+
+/// Sets `in_runtime` for the duration of a `block_in_place` closure and restores it after,
+/// even when the closure panics.
+pub(crate) struct InRuntimeReset(bool);
+
+/// Marks this thread as not driving a runtime until the returned value drops.
+pub(crate) fn exit_runtime() -> InRuntimeReset {
+    InRuntimeReset(
+        CONTEXT
+            .try_with(|c| c.in_runtime.replace(false))
+            .unwrap_or(false),
+    )
+}
+
+impl Drop for InRuntimeReset {
+    fn drop(&mut self) {
+        let was = self.0;
+        let _ = CONTEXT.try_with(|c| c.in_runtime.set(was));
+    }
+}
+
+/// Records that this thread gave its worker core away (`block_in_place`): it finishes the
+/// poll it is in and exits.
+pub(crate) fn mark_left_worker() {
+    let _ = CONTEXT.try_with(|c| c.left_worker.set(true));
+}
+
+/// Whether this thread gave its worker core away.
+pub(crate) fn left_worker() -> bool {
+    CONTEXT.try_with(|c| c.left_worker.get()).unwrap_or(false)
 }
 
 /// Makes `handle` the current runtime of this thread until the guard drops.

@@ -1,5 +1,6 @@
 //! The runtime: its shared state, `Runtime`, and the `run`/`spawn` shortcuts.
 
+mod block_in_place;
 pub(crate) mod block_on;
 pub(crate) mod blocking;
 mod builder;
@@ -11,6 +12,7 @@ mod park;
 pub(crate) mod scheduler;
 pub(crate) mod thread;
 
+pub use block_in_place::block_in_place;
 pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
@@ -260,10 +262,12 @@ impl Runtime {
             Flavor::MultiThread(mt) => {
                 // Dropped inside one of its own tasks: this worker cannot wait for itself.
                 // It exits when the poll it is in returns.
+                // Also from a `block_in_place` closure: the thread gave its core away but
+                // still counts as a worker until it returns.
                 let own_worker = context::with_core(|core| {
                     matches!(core, Some(scheduler::Core::MultiThread(core))
                         if core.runs(Arc::as_ptr(shared)))
-                });
+                }) || mt.is_worker_thread();
                 let deadline = if own_worker {
                     Some(Instant::now())
                 } else {
