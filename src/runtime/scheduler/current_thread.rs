@@ -73,6 +73,8 @@ pub(crate) struct Core {
     /// Tasks that yielded (or were woken during their own poll), waiting for their turn.
     deferred: VecDeque<Task>,
     tick: u32,
+    /// Ticks left until the next injector check (`scheduler::countdown`).
+    until_global_queue: u32,
 }
 
 impl Shared {
@@ -97,6 +99,7 @@ impl Shared {
             queue: VecDeque::new(),
             deferred: VecDeque::new(),
             tick: 0,
+            until_global_queue: self.intervals.global_queue,
         });
     }
 
@@ -188,9 +191,9 @@ impl Core {
     /// the driver is due) or park (nothing is left).
     fn next_task(&mut self, ct: &Shared, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
-        if (self.tick % ct.intervals.global_queue == 0 || self.queue.is_empty())
-            && !ct.injector.is_empty()
-        {
+        let global_queue_due =
+            scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
+        if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
             if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
             }

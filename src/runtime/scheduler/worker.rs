@@ -112,6 +112,9 @@ pub(crate) struct Core {
     global_queue_interval: u32,
     event_interval: u32,
     defer_limit: u32,
+    /// Ticks left until the next injector check and the next maintenance (`countdown`).
+    until_global_queue: u32,
+    until_event: u32,
     searching: bool,
     /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
     /// queue, not the LIFO slot: other threads cannot see the slot, and a paused clock whose
@@ -367,6 +370,8 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         global_queue_interval: mt.intervals.global_queue,
         event_interval: mt.intervals.event,
         defer_limit: mt.intervals.event.saturating_mul(DEFER_ROUNDS),
+        until_global_queue: mt.intervals.global_queue,
+        until_event: mt.intervals.event,
         searching: false,
         parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
@@ -588,8 +593,8 @@ impl Core {
     /// The next task to run, and whether it is time to poll the driver.
     fn next_task(&mut self, mt: &Shared) -> (Option<Task>, bool) {
         self.tick = self.tick.wrapping_add(1);
-        let maintenance = self.tick % self.event_interval == 0;
-        if self.tick % self.global_queue_interval == 0 {
+        let maintenance = scheduler::countdown(&mut self.until_event, self.event_interval);
+        if scheduler::countdown(&mut self.until_global_queue, self.global_queue_interval) {
             if let Some(task) = pop_injector(&mt.injector) {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
