@@ -220,16 +220,16 @@ const ACT_AT: usize = 100;
 type Hook = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Spawns link `k` of the chain: it records itself in `step`, spawns link `k + 1` (onto
-/// this worker's local queue), then runs `hook(k)`.
-fn link(k: usize, step: Arc<AtomicUsize>, hook: Hook, done: mpsc::Sender<()>) {
+/// this thread's local queue), then runs `hook(k)`; the last link also calls `hook(LINKS)`.
+fn link(k: usize, step: Arc<AtomicUsize>, hook: Hook) {
     drop(flywheel::spawn(async move {
         step.store(k, SeqCst);
         if k + 1 < LINKS {
-            link(k + 1, step.clone(), hook.clone(), done.clone());
+            link(k + 1, step.clone(), hook.clone());
         }
         hook(k);
         if k + 1 == LINKS {
-            let _ = done.send(());
+            hook(LINKS);
         }
     }));
 }
@@ -238,7 +238,13 @@ fn link(k: usize, step: Arc<AtomicUsize>, hook: Hook, done: mpsc::Sender<()>) {
 fn run_chain(rt: &Runtime, step: &Arc<AtomicUsize>, hook: Hook) {
     let (done_tx, done_rx) = mpsc::channel();
     let step = step.clone();
-    drop(rt.spawn(async move { link(0, step, hook, done_tx) }));
+    let hook: Hook = Arc::new(move |k| {
+        hook(k);
+        if k == LINKS {
+            let _ = done_tx.send(());
+        }
+    });
+    drop(rt.spawn(async move { link(0, step, hook) }));
     done_rx
         .recv_timeout(Duration::from_secs(8))
         .expect("the chain ends");
@@ -337,7 +343,7 @@ fn io_lags(builder: &mut Builder, n: usize, one_at_a_time: bool) -> Vec<usize> {
     let hook: Hook = {
         let (acked, written_at) = (acked.clone(), written_at.clone());
         Arc::new(move |k| {
-            if k < ACT_AT {
+            if !(ACT_AT..LINKS).contains(&k) {
                 return;
             }
             let mut written = written_at.lock().unwrap();
@@ -403,5 +409,74 @@ fn max_io_events_per_tick_spreads_readiness_over_driver_polls() {
         let all = io_lags(&mut Builder::new_multi_thread(), 5, false);
         let spread = all.iter().max().unwrap() - all.iter().min().unwrap();
         assert!(spread <= 20, "default: one poll takes all five: {all:?}");
+    });
+}
+
+/// A current-thread runtime runs a chain inside `block_on` while another thread injects
+/// tasks one at a time (each once the one before ran); returns how many links each waited.
+fn injected_lags_current_thread(global_queue_interval: Option<u32>) -> Vec<usize> {
+    let mut builder = Builder::new_current_thread();
+    if let Some(n) = global_queue_interval {
+        builder.global_queue_interval(n);
+    }
+    let rt = builder.build().unwrap();
+    let handle = rt.handle().clone();
+    let step = counter();
+    let lags = Arc::new(Mutex::new(Vec::new()));
+    let injected_at = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let (done_tx, done_rx) = futures::channel::oneshot::channel::<()>();
+    let done_tx = Mutex::new(Some(done_tx));
+    let hook: Hook = {
+        let (step, lags) = (step.clone(), lags.clone());
+        Arc::new(move |k| {
+            if k == LINKS {
+                if let Some(tx) = done_tx.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                return;
+            }
+            let mut injected = injected_at.lock().unwrap();
+            let ran = lags.lock().unwrap().len();
+            if k < ACT_AT || injected.len() == 10 || injected.len() != ran {
+                return;
+            }
+            injected.push(k);
+            let (handle, step, lags) = (handle.clone(), step.clone(), lags.clone());
+            // From another thread, so it goes to the shared queue, before this link ends.
+            std::thread::spawn(move || {
+                drop(handle.spawn(async move {
+                    lags.lock().unwrap().push(step.load(SeqCst) - k);
+                }));
+            })
+            .join()
+            .unwrap();
+        })
+    };
+    rt.block_on(async move {
+        link(0, step, hook);
+        done_rx.await.unwrap();
+    });
+    drop(rt);
+    let lags = lags.lock().unwrap().clone();
+    assert_eq!(lags.len(), 10, "{lags:?}");
+    lags
+}
+
+#[test]
+fn global_queue_interval_one_also_holds_on_a_current_thread_runtime() {
+    watchdog(|| {
+        let eager = injected_lags_current_thread(Some(1));
+        let total: usize = eager.iter().sum();
+        assert!(
+            total <= 20,
+            "interval 1: each ran within a link or two: {eager:?}"
+        );
+        // The default (31): each injected task waits for the next check.
+        let default = injected_lags_current_thread(None);
+        let total: usize = default.iter().skip(1).sum();
+        assert!(
+            total >= 150,
+            "default: each waited for the next check: {default:?}"
+        );
     });
 }
