@@ -238,3 +238,41 @@ fn outside_a_runtime_or_under_an_enter_guard_it_just_runs() {
         assert_eq!(block_in_place(|| 4), 4);
     });
 }
+
+#[test]
+fn each_call_starts_one_worker_and_every_thread_stops_at_shutdown() {
+    watchdog(|| {
+        let started = Arc::new(AtomicUsize::new(0));
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let rt = {
+            let (started, stopped) = (started.clone(), stopped.clone());
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("bip-worker")
+                .on_thread_start(move || {
+                    started.fetch_add(1, SeqCst);
+                })
+                .on_thread_stop(move || {
+                    stopped.fetch_add(1, SeqCst);
+                })
+                .build()
+                .unwrap()
+        };
+        const CALLS: usize = 30;
+        for i in 0..CALLS {
+            let name = rt
+                .block_on(rt.spawn(async move {
+                    block_in_place(|| i);
+                    // Whichever thread runs this now is a worker of the runtime.
+                    flywheel::spawn(async { thread::current().name().unwrap().to_owned() })
+                        .await
+                        .unwrap()
+                }))
+                .unwrap();
+            assert_eq!(name, "bip-worker");
+        }
+        assert_eq!(started.load(SeqCst), 2 + CALLS);
+        drop(rt);
+        assert_eq!(stopped.load(SeqCst), 2 + CALLS);
+    });
+}
