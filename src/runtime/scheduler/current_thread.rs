@@ -38,16 +38,13 @@ use futures_task::{waker_ref, ArcWake};
 use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
+use crate::runtime::builder::Intervals;
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::{self, Kind};
 use crate::runtime::{context, coop, Handle};
 use crate::task::cell::Task;
 
-/// Ticks between checks of the injector before the run queue.
-const GLOBAL_QUEUE_INTERVAL: u32 = 31;
-/// Ticks between two non-blocking polls of the driver by a busy thread.
-const EVENT_INTERVAL: u32 = 61;
 /// Most tasks moved from the injector to the run queue at once.
 const INJECTOR_BATCH: usize = 64;
 
@@ -63,6 +60,10 @@ pub(crate) struct Shared {
     /// The core holder's `block_on` future was woken.
     woken: AtomicBool,
     is_shutdown: AtomicBool,
+    /// Ticks between checks of the injector before the run queue (`GLOBAL_QUEUE_INTERVAL`),
+    /// and between two non-blocking polls of the driver by a busy thread (`EVENT_INTERVAL`):
+    /// `Builder::global_queue_interval` and `Builder::event_interval`.
+    intervals: Intervals,
 }
 
 /// What the thread inside `block_on` owns.
@@ -72,10 +73,12 @@ pub(crate) struct Core {
     /// Tasks that yielded (or were woken during their own poll), waiting for their turn.
     deferred: VecDeque<Task>,
     tick: u32,
+    /// Ticks left until the next injector check (`scheduler::countdown`).
+    until_global_queue: u32,
 }
 
 impl Shared {
-    pub(crate) fn new() -> Shared {
+    pub(crate) fn new(intervals: Intervals) -> Shared {
         let (parker, unparker) = Parker::new();
         Shared {
             injector: Injector::new(),
@@ -85,6 +88,7 @@ impl Shared {
             waiters: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
+            intervals,
         }
     }
 
@@ -95,6 +99,7 @@ impl Shared {
             queue: VecDeque::new(),
             deferred: VecDeque::new(),
             tick: 0,
+            until_global_queue: self.intervals.global_queue,
         });
     }
 
@@ -186,9 +191,9 @@ impl Core {
     /// the driver is due) or park (nothing is left).
     fn next_task(&mut self, ct: &Shared, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
-        if (self.tick % GLOBAL_QUEUE_INTERVAL == 0 || self.queue.is_empty())
-            && !ct.injector.is_empty()
-        {
+        let global_queue_due =
+            scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
+        if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
             if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
             }
@@ -196,7 +201,7 @@ impl Core {
         if let Some(task) = self.queue.pop_front() {
             return Some(task);
         }
-        if self.deferred.is_empty() || since_driver >= EVENT_INTERVAL {
+        if self.deferred.is_empty() || since_driver >= ct.intervals.event {
             return None;
         }
         self.release_deferred();
@@ -322,7 +327,8 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             }
         }
         let mut ran = 0;
-        while ran < EVENT_INTERVAL {
+        let event_interval = ct.intervals.event;
+        while ran < event_interval {
             let Some(task) = with_core(|core| core.next_task(ct, since_driver + ran)) else {
                 break;
             };
@@ -330,13 +336,15 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             ran += 1;
         }
         since_driver += ran;
-        let nothing_left = ran < EVENT_INTERVAL
+        let nothing_left = ran < event_interval
             && !ct.woken.load(Acquire)
             && with_core(|core| core.deferred.is_empty());
         if nothing_left {
             since_driver = 0;
-            ct.parker.park(&shared.driver, &shared.driver_handle);
-        } else if since_driver >= EVENT_INTERVAL {
+            shared
+                .threads
+                .parked(|| ct.parker.park(&shared.driver, &shared.driver_handle));
+        } else if since_driver >= event_interval {
             // Busy (the run queue never emptied, only yielded tasks are left, or only the
             // `block_on` future keeps waking itself): look at I/O and timers, and let the
             // yielded tasks queue up again.

@@ -41,6 +41,18 @@ pub(crate) enum Core {
     MultiThread(worker::Core),
 }
 
+/// Counts one tick down `left`; true, restarting it at `interval`, every `interval`-th
+/// call: the `tick % interval == 0` of a `Builder` interval without a division per poll.
+#[inline]
+pub(crate) fn countdown(left: &mut u32, interval: u32) -> bool {
+    *left -= 1;
+    if *left == 0 {
+        *left = interval;
+        return true;
+    }
+    false
+}
+
 /// Queues `task` on its runtime.
 pub(crate) fn schedule(task: Task, kind: Kind) {
     let handle = &task.header().handle;

@@ -29,6 +29,11 @@
 //! when no worker is searching already (`idle.rs`). A searching worker that finds work wakes
 //! the next one if it was the last searcher, so work spreads without a thundering herd.
 //!
+//! Hand-off: `block_in_place` takes the `Core` (queues, LIFO slot, parker) out of the
+//! thread-local context and starts a new worker thread on it (`hand_off`, and the design
+//! note in `runtime/block_in_place.rs`); the old thread finds no core when its poll returns
+//! and leaves the loop.
+//!
 //! Shutdown: `is_shutdown` is set and every worker unparked; each drops the references in its
 //! queues (its `Core`'s `Drop` drains them: the buffer outlives the worker, shared with its
 //! stealer) and exits. The runtime then cancels every owned task on the dropping thread and
@@ -43,6 +48,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::runtime::builder::Intervals;
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
@@ -50,18 +56,19 @@ use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
 use crate::runtime::scheduler::{self, Kind};
+use crate::runtime::thread::ThreadConfig;
 use crate::runtime::{driver, Handle, ThreadWaker};
 use crate::task::cell::Task;
 
-/// Ticks between checks of the injector before the local queue (tokio uses 61).
-const GLOBAL_QUEUE_INTERVAL: u32 = 61;
-/// Ticks between non-blocking polls of the driver by a busy worker.
-const EVENT_INTERVAL: u32 = 61;
+// `GLOBAL_QUEUE_INTERVAL` (ticks between checks of the injector before the local queue,
+// default 61 like tokio's) and `EVENT_INTERVAL` (ticks between non-blocking polls of the
+// driver by a busy worker, default 61) are `Builder` settings, kept in each `Core`.
 /// Rounds of `park::spin` a searching worker keeps stealing before it parks.
 const SEARCH_SPIN_ROUNDS: u32 = 64;
-/// Ticks a yielded task may wait in the deferred list while there is other work, before a
-/// maintenance tick sends it back to the local queue (4 × `EVENT_INTERVAL`).
-const DEFER_LIMIT: u32 = 4 * EVENT_INTERVAL;
+/// `DEFER_LIMIT`, the ticks a yielded task may wait in the deferred list while there is
+/// other work before a maintenance tick sends it back to the local queue, is this many
+/// `EVENT_INTERVAL`s.
+const DEFER_ROUNDS: u32 = 4;
 /// A worker whose only work is deferred tasks polls the driver before running them again,
 /// unless it did so less than this long ago: a lone task yielding in a loop then costs a
 /// clock read per round instead of a syscall, and timers and sockets still wait at most this
@@ -82,6 +89,7 @@ pub(crate) struct Shared {
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// Threads inside `block_on` on this runtime, for the paused clock's idle check.
     block_on_threads: Mutex<Vec<Arc<ThreadWaker>>>,
+    intervals: Intervals,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -100,6 +108,13 @@ pub(crate) struct Core {
     /// When this worker last polled the driver before flushing `deferred`.
     driver_polled: Instant,
     tick: u32,
+    /// `GLOBAL_QUEUE_INTERVAL`, `EVENT_INTERVAL` and `DEFER_LIMIT` of this runtime.
+    global_queue_interval: u32,
+    event_interval: u32,
+    defer_limit: u32,
+    /// Ticks left until the next injector check and the next maintenance (`countdown`).
+    until_global_queue: u32,
+    until_event: u32,
     searching: bool,
     /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
     /// queue, not the LIFO slot: other threads cannot see the slot, and a paused clock whose
@@ -107,6 +122,8 @@ pub(crate) struct Core {
     parked: bool,
     rand: u32,
     handle: Handle,
+    /// This worker's parker: it moves with the core when `block_in_place` hands it on.
+    parker: Arc<Parker>,
 }
 
 /// The per-worker pieces made before the threads start.
@@ -115,7 +132,7 @@ pub(crate) struct Launch {
 }
 
 impl Shared {
-    pub(crate) fn new(num_workers: usize) -> (Shared, Launch) {
+    pub(crate) fn new(num_workers: usize, intervals: Intervals) -> (Shared, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
@@ -135,6 +152,7 @@ impl Shared {
             exited: Condvar::new(),
             threads: Mutex::new(Vec::new()),
             block_on_threads: Mutex::new(Vec::new()),
+            intervals,
         };
         (shared, Launch { workers })
     }
@@ -200,6 +218,13 @@ impl Shared {
         }
     }
 
+    /// Whether this thread is one of the runtime's worker threads, or one that left the
+    /// worker role in `block_in_place` and has not ended.
+    pub(crate) fn is_worker_thread(&self) -> bool {
+        let me = thread::current().id();
+        self.threads.lock().iter().any(|t| t.thread().id() == me)
+    }
+
     /// Whether `shutdown` has begun.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.is_shutdown.load(Acquire)
@@ -227,23 +252,89 @@ impl Drop for BlockOnGuard<'_> {
 }
 
 /// Starts the worker threads.
-pub(crate) fn launch(launch: Launch, handle: &Handle, thread_name: &str) -> std::io::Result<()> {
+pub(crate) fn launch(launch: Launch, handle: &Handle) -> std::io::Result<()> {
     let mt = handle.multi_thread();
+    let threads = &handle.shared.threads;
     for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
-        let handle = handle.clone();
-        *mt.alive.lock() += 1;
-        let spawned = thread::Builder::new()
-            .name(thread_name.to_owned())
-            .spawn(move || run(handle, index, queue, parker));
-        match spawned {
-            Ok(thread) => mt.threads.lock().push(thread),
-            Err(err) => {
-                *mt.alive.lock() -= 1;
-                return Err(err);
-            }
-        }
+        let worker = handle.clone();
+        start_thread(mt, threads, move || run(worker, index, queue, parker))?;
     }
     Ok(())
+}
+
+/// Starts a worker thread running `body`, counted in `alive` until it ends.
+fn start_thread(
+    mt: &Shared,
+    threads: &ThreadConfig,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    *mt.alive.lock() += 1;
+    match threads.spawn(body) {
+        Ok(thread) => {
+            let mut threads = mt.threads.lock();
+            // Threads that left the worker role in `block_in_place` have ended: forget
+            // them, so a program calling it in a loop does not pile up join handles.
+            threads.retain(|t| !t.is_finished());
+            threads.push(thread);
+            Ok(())
+        }
+        Err(err) => {
+            *mt.alive.lock() -= 1;
+            Err(err)
+        }
+    }
+}
+
+/// What `block_in_place` may do on this thread.
+pub(crate) enum HandOff {
+    /// This thread is no worker (any more): run the closure outside the runtime.
+    Done,
+    /// Not in a runtime: just run the closure.
+    Outside,
+    /// A current-thread runtime or a `block_on` thread: nobody could take over.
+    Refused,
+}
+
+/// Hands this worker's core to a new worker thread (see `runtime/block_in_place.rs`).
+pub(crate) fn hand_off() -> HandOff {
+    let core = context::with_core(|core| match core {
+        Some(scheduler::Core::MultiThread(core)) => Ok(!core.handle.multi_thread().is_shut_down()),
+        Some(scheduler::Core::CurrentThread(_)) => Err(HandOff::Refused),
+        None => Err(if context::left_worker() {
+            HandOff::Done
+        } else if context::in_runtime() {
+            HandOff::Refused
+        } else {
+            HandOff::Outside
+        }),
+    });
+    match core {
+        Err(other) => return other,
+        // Shutting down: this worker exits after the poll anyway, with nothing to hand on.
+        Ok(false) => return HandOff::Done,
+        Ok(true) => {}
+    }
+    let Some(scheduler::Core::MultiThread(core)) = context::set_core(None) else {
+        unreachable!("the core was there a moment ago");
+    };
+    let handle = core.handle.clone();
+    // The thread takes the core from this slot, so that it stays here if no thread starts.
+    let slot = Arc::new(Mutex::new(Some(core)));
+    let theirs = slot.clone();
+    let worker = handle.clone();
+    let started = start_thread(handle.multi_thread(), &handle.shared.threads, move || {
+        if let Some(core) = theirs.lock().take() {
+            run_core(worker, core);
+        }
+    });
+    if started.is_err() {
+        // No thread to take over: keep the role, and the queued tasks wait for `f`.
+        let core = slot.lock().take().expect("no thread took it");
+        context::set_core(Some(scheduler::Core::MultiThread(core)));
+        return HandOff::Done;
+    }
+    context::mark_left_worker();
+    HandOff::Done
 }
 
 /// Decrements `alive` when the worker thread ends, even by a panic.
@@ -266,8 +357,6 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
 
 fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
     let mt = handle.multi_thread();
-    let _exit = ExitGuard(mt);
-    let _enter = context::enter_runtime(&handle);
     let core = Core {
         runtime: Arc::as_ptr(&handle.shared) as usize,
         index,
@@ -278,16 +367,35 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         deferred_since: 0,
         driver_polled: Instant::now(),
         tick: 0,
+        global_queue_interval: mt.intervals.global_queue,
+        event_interval: mt.intervals.event,
+        defer_limit: mt.intervals.event.saturating_mul(DEFER_ROUNDS),
+        until_global_queue: mt.intervals.global_queue,
+        until_event: mt.intervals.event,
         searching: false,
         parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
         handle: handle.clone(),
+        parker: Arc::new(parker),
     };
+    run_core(handle, core);
+}
+
+/// The worker loop, on a new thread or one that took over from a `block_in_place`.
+fn run_core(handle: Handle, core: Core) {
+    let mt = handle.multi_thread();
+    let _exit = ExitGuard(mt);
+    let _enter = context::enter_runtime(&handle);
+    let (index, parker) = (core.index, core.parker.clone());
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
 
     while !mt.is_shutdown.load(Acquire) {
-        let (task, maintenance) = with_core(|core| {
+        // No core: the last task handed it on in `block_in_place`; this thread is done.
+        let Some((task, maintenance)) = context::with_core(|core| {
+            let Some(scheduler::Core::MultiThread(core)) = core else {
+                return None;
+            };
             let next = core.next_task(mt);
             if next.0.is_some() {
                 // A worker woken to search may find its work here (the injector) rather
@@ -295,12 +403,14 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
                 // is ever woken for the tasks it spawns next.
                 core.stop_searching(mt);
             }
-            next
-        });
+            Some(next)
+        }) else {
+            break;
+        };
         if maintenance {
             poll_driver(&handle);
             with_core(|core| {
-                if core.tick.wrapping_sub(core.deferred_since) >= DEFER_LIMIT {
+                if core.tick.wrapping_sub(core.deferred_since) >= core.defer_limit {
                     core.flush_deferred(mt);
                 }
             });
@@ -388,7 +498,10 @@ fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
         std::mem::take(&mut core.searching)
     });
     let site = Site { mt, handle };
-    let searching = mt.idle.park(index, searching, parker, &site);
+    let searching = handle
+        .shared
+        .threads
+        .parked(|| mt.idle.park(index, searching, parker, &site));
     with_core(|core| {
         core.parked = false;
         core.searching = searching;
@@ -480,8 +593,8 @@ impl Core {
     /// The next task to run, and whether it is time to poll the driver.
     fn next_task(&mut self, mt: &Shared) -> (Option<Task>, bool) {
         self.tick = self.tick.wrapping_add(1);
-        let maintenance = self.tick % EVENT_INTERVAL == 0;
-        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        let maintenance = scheduler::countdown(&mut self.until_event, self.event_interval);
+        if scheduler::countdown(&mut self.until_global_queue, self.global_queue_interval) {
             if let Some(task) = pop_injector(&mt.injector) {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
