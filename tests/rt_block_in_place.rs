@@ -210,7 +210,7 @@ fn dropping_the_runtime_inside_the_closure_does_not_wait_for_itself() {
 }
 
 #[test]
-fn refused_on_a_current_thread_runtime_and_in_block_on_with_advice() {
+fn refused_on_a_current_thread_runtime_with_advice() {
     watchdog(|| {
         let ct = common::current_thread();
         let err = ct
@@ -218,14 +218,33 @@ fn refused_on_a_current_thread_runtime_and_in_block_on_with_advice() {
             .unwrap_err();
         let message = panic_message(err.into_panic());
         assert!(message.contains("spawn_blocking"), "{message}");
-        for rt in [common::current_thread(), two_workers()] {
-            let payload = catch_unwind(AssertUnwindSafe(|| {
-                rt.block_on(async { block_in_place(|| 1) })
-            }))
-            .unwrap_err();
-            let message = panic_message(payload);
-            assert!(message.contains("spawn_blocking"), "{message}");
-        }
+        let rt = common::current_thread();
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            rt.block_on(async { block_in_place(|| 1) })
+        }))
+        .unwrap_err();
+        let message = panic_message(payload);
+        assert!(message.contains("spawn_blocking"), "{message}");
+    });
+}
+
+#[test]
+fn in_a_multi_thread_block_on_it_runs_while_the_workers_go_on() {
+    watchdog(|| {
+        let rt = two_workers();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = rt.block_on(async move {
+            let worker = flywheel::spawn(async move { tx.send(()).unwrap() });
+            // Blocks the block_on thread only: the spawned task still runs on a worker.
+            let got = block_in_place(|| rx.recv_timeout(Duration::from_secs(5)).is_ok());
+            worker.await.unwrap();
+            // The runtime is still usable from inside `f`, as from block_on itself.
+            let nested = block_in_place(|| {
+                flywheel::Handle::current().block_on(async { flywheel::spawn(async { 2 }).await })
+            });
+            (got, nested.unwrap())
+        });
+        assert_eq!(out, (true, 2));
     });
 }
 

@@ -39,8 +39,10 @@ use crate::runtime::scheduler::worker::{self, HandOff};
 ///
 /// # Panics
 ///
-/// On a current-thread runtime, or directly inside a `block_on` future (no other thread
-/// could run what it would stall): use `spawn_blocking(f).await` there instead. A panic in
+/// On a current-thread runtime, in its tasks or its `block_on` future (no other thread
+/// could run what `f` would stall): use `spawn_blocking(f).await` there instead. Directly
+/// inside a multi-thread runtime's `block_on` future, `f` simply runs: that thread is not a
+/// worker, and the workers keep going without it. A panic in
 /// `f` propagates to the caller like any panic in the task; the worker role was already
 /// handed on.
 ///

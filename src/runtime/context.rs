@@ -33,8 +33,8 @@ pub(crate) const ENTER_OUT_OF_ORDER: &str = "`EnterGuard`s dropped out of order:
 
 /// Told to users who call `block_in_place` where no worker can hand its tasks on.
 pub(crate) const BLOCK_IN_PLACE_NOT_WORKER: &str = "`block_in_place` can only be called \
-    from a task of a multi-thread runtime: on a current-thread runtime, or directly in a \
-    `block_on` future, no other thread could run the tasks it would stall. Run the \
+    on a multi-thread runtime: on a current-thread runtime no other thread could run \
+    the tasks it would stall. Run the \
     blocking code with `flywheel::spawn_blocking(f).await` instead";
 
 /// Told to users who call `Handle::block_on` on a runtime that was dropped.

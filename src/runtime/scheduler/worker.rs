@@ -303,7 +303,17 @@ pub(crate) fn hand_off() -> HandOff {
         None => Err(if context::left_worker() {
             HandOff::Done
         } else if context::in_runtime() {
-            HandOff::Refused
+            // Inside `block_on`: no worker role to hand on. A multi-thread runtime's workers
+            // keep running without this thread, so `f` may block it (as in tokio); a
+            // current-thread runtime would stall.
+            let multi = context::with_current(|h| {
+                h.is_some_and(|h| h.runtime_flavor() == crate::RuntimeFlavor::MultiThread)
+            });
+            if multi {
+                HandOff::Done
+            } else {
+                HandOff::Refused
+            }
         } else {
             HandOff::Outside
         }),
