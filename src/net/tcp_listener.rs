@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve, TcpStream};
+use crate::net::{each_addr, resolve, TcpStream, ToSocketAddrs};
 
 /// A TCP socket server, listening for connections.
 ///
@@ -67,9 +67,9 @@ impl TcpListener {
     /// ```
     pub async fn bind<A>(addr: A) -> io::Result<TcpListener>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, |addr| async move {
             let listener = mio::net::TcpListener::bind(addr)?;
             Ok(TcpListener {

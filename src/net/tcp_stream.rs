@@ -3,11 +3,11 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve};
+use crate::net::{each_addr, resolve, ToSocketAddrs};
 
 /// A TCP connection.
 ///
@@ -78,9 +78,9 @@ impl TcpStream {
     /// ```
     pub async fn connect<A>(addr: A) -> io::Result<TcpStream>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, TcpStream::connect_addr).await
     }
 

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve};
+use crate::net::{each_addr, resolve, ToSocketAddrs};
 
 /// A UDP socket.
 ///
@@ -56,9 +56,9 @@ impl UdpSocket {
     /// ```
     pub async fn bind<A>(addr: A) -> io::Result<UdpSocket>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, |addr| async move {
             Ok(UdpSocket {
                 io: PollEvented::new(mio::net::UdpSocket::bind(addr)?)?,
@@ -88,9 +88,9 @@ impl UdpSocket {
     /// ```
     pub async fn connect<A>(&self, addr: A) -> io::Result<()>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         let socket = self.io.get_ref();
         each_addr(addrs, |addr| async move { socket.connect(addr) }).await
     }
@@ -178,10 +178,10 @@ impl UdpSocket {
     /// ```
     pub async fn send_to<A>(&self, buf: &[u8], target: A) -> io::Result<usize>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let target = match resolve(target).await?.first() {
-            Some(addr) => *addr,
+        let target = match resolve(target.to_resolve()).await?.next() {
+            Some(addr) => addr,
             None => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
