@@ -29,6 +29,8 @@
 
 mod addr;
 #[macro_use]
+mod split;
+#[macro_use]
 mod stream_io;
 mod tcp_listener;
 mod tcp_stream;
@@ -36,7 +38,22 @@ mod udp;
 #[cfg(unix)]
 mod unix_listener;
 #[cfg(unix)]
+mod unix_split;
+#[cfg(unix)]
 mod unix_stream;
+
+/// The halves of a split [`TcpStream`]: see [`TcpStream::split`] and
+/// [`TcpStream::into_split`].
+pub mod tcp {
+    pub use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+}
+
+/// The halves of a split [`UnixStream`]: see [`UnixStream::split`] and
+/// [`UnixStream::into_split`].
+#[cfg(unix)]
+pub mod unix {
+    pub use super::unix_split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+}
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp_listener::TcpListener;
