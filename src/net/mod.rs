@@ -33,6 +33,7 @@ mod split;
 #[macro_use]
 mod stream_io;
 mod tcp_listener;
+mod tcp_socket;
 mod tcp_stream;
 mod udp;
 #[cfg(unix)]
@@ -57,6 +58,7 @@ pub mod unix {
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use tcp_listener::TcpListener;
+pub use tcp_socket::TcpSocket;
 pub use tcp_stream::TcpStream;
 pub use udp::UdpSocket;
 #[cfg(unix)]

@@ -85,25 +85,7 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::new(mio::net::TcpStream::connect(addr)?)?;
-        // Writable means the handshake finished, one way or the other (mio's docs on
-        // `TcpStream::connect`): an error is pending, or the peer address is known.
-        poll_fn(|cx| {
-            stream.io.poll_io(cx, Direction::Write, |s| {
-                if let Some(e) = s.take_error()? {
-                    return Err(e);
-                }
-                match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                }
-            })
-        })
-        .await?;
-        Ok(stream)
+        TcpStream::connected(mio::net::TcpStream::connect(addr)?).await
     }
 
     /// The address of the remote end.
@@ -310,3 +292,30 @@ impl fmt::Debug for TcpStream {
 }
 
 impl_async_io!(TcpStream);
+
+// Connecting, shared with `TcpSocket`.
+impl TcpStream {
+    /// Registers a socket whose non-blocking `connect` is under way and waits until the
+    /// handshake is over (for `connect` and `TcpSocket::connect`).
+    pub(crate) async fn connected(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::new(stream)?;
+        // Writable means the handshake finished, one way or the other (mio's docs on
+        // `TcpStream::connect`): an error is pending, or the peer address is known.
+        poll_fn(|cx| {
+            stream.io.poll_io(cx, Direction::Write, |s| {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+        })
+        .await?;
+        Ok(stream)
+    }
+}
