@@ -112,9 +112,9 @@ fn a_slice_of_addresses_is_tried_in_turn() {
     for (name, rt) in FLAVOURS {
         common::watchdog(move || {
             rt().block_on(async {
-                // 192.0.2.1 (TEST-NET-1) is no local address: binding it fails first.
+                // 198.51.100.77 (TEST-NET-2, documentation only) is no local address: binding it fails first.
                 let addrs: [SocketAddr; 2] = [
-                    "192.0.2.1:0".parse().unwrap(),
+                    "198.51.100.77:0".parse().unwrap(),
                     "127.0.0.1:0".parse().unwrap(),
                 ];
                 let listener = TcpListener::bind(&addrs[..]).await.unwrap();

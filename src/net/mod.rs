@@ -29,9 +29,12 @@
 
 mod addr;
 #[macro_use]
+mod convert;
+#[macro_use]
 mod split;
 #[macro_use]
 mod stream_io;
+mod options;
 mod tcp_listener;
 mod tcp_socket;
 mod tcp_stream;

@@ -165,3 +165,34 @@ impl fmt::Debug for TcpListener {
         self.io.get_ref().fmt(f)
     }
 }
+
+// Conversions to std and to descriptors.
+impl TcpListener {
+    /// Deregisters the listener and returns it as a std listener, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let listener = flywheel::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let listener = listener.into_std()?;
+    ///     let _client = std::net::TcpStream::connect(addr)?;
+    ///     let (_server, _) = listener.accept()?; // blocking accept
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let listener =
+            std::net::TcpListener::from(std::os::fd::OwnedFd::from(self.io.into_inner()?));
+        listener.set_nonblocking(false)?;
+        Ok(listener)
+    }
+}
+
+impl_socket_conversions!(TcpListener, std::net::TcpListener);

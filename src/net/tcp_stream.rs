@@ -319,3 +319,39 @@ impl TcpStream {
         Ok(stream)
     }
 }
+
+// Conversions to std and to descriptors.
+impl TcpStream {
+    /// Deregisters the stream and returns it as a std stream, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use futures::AsyncWriteExt;
+    ///
+    /// flywheel::run(async {
+    ///     let listener = flywheel::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = flywheel::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let mut server = server.into_std()?;
+    ///     client.write_all(b"std").await?;
+    ///     let mut buf = [0; 3];
+    ///     server.read_exact(&mut buf)?; // blocking read
+    ///     assert_eq!(&buf, b"std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        let stream = std::net::TcpStream::from(self.io.into_inner()?);
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
+impl_socket_conversions!(TcpStream, std::net::TcpStream);

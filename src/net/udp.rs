@@ -269,3 +269,59 @@ impl fmt::Debug for UdpSocket {
         self.io.get_ref().fmt(f)
     }
 }
+
+// Conversions from and to std and to descriptors.
+impl UdpSocket {
+    /// Takes over a std socket: sets it non-blocking and registers it with the current
+    /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// Outside a runtime, or when the OS refuses the mode change or the registration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let socket = flywheel::net::UdpSocket::from_std(std_socket)?;
+    ///     assert!(socket.local_addr()?.ip().is_loopback());
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            io: PollEvented::new(mio::net::UdpSocket::from_std(socket))?,
+        })
+    }
+
+    /// Deregisters the socket and returns it as a std socket, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let a = flywheel::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = flywheel::net::UdpSocket::bind("127.0.0.1:0").await?.into_std()?;
+    ///     a.send_to(b"std", b.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     let n = b.recv(&mut buf)?; // blocking receive
+    ///     assert_eq!(&buf[..n], b"std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        let socket = std::net::UdpSocket::from(self.io.into_inner()?);
+        socket.set_nonblocking(false)?;
+        Ok(socket)
+    }
+}
+
+impl_socket_conversions!(UdpSocket, std::net::UdpSocket);
