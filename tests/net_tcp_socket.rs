@@ -244,3 +244,16 @@ fn descriptors_convert_both_ways() {
         });
     }
 }
+
+#[test]
+fn socket_and_futures_are_send() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let socket = TcpSocket::new_v4().unwrap();
+    send_sync(&socket);
+    let addr = String::from("127.0.0.1:1");
+    send(&TcpSocket::new_v4().unwrap().connect(loopback_v4()));
+    send(&TcpStream::connect(&addr));
+    send(&flywheel::net::lookup_host(&addr));
+    send(&flywheel::net::TcpListener::bind(addr.as_str()));
+}

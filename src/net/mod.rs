@@ -4,6 +4,16 @@
 //! implements the `futures_io` traits where they apply, so the futures ecosystem
 //! (`AsyncReadExt`, `io::copy`, codecs) works on it.
 //!
+//! - [`TcpStream`] / [`TcpListener`], and [`TcpSocket`] to set options (`SO_REUSEADDR`,
+//!   buffer sizes, ...) before connecting or listening.
+//! - [`UdpSocket`], with broadcast and multicast options.
+//! - [`UnixStream`] / [`UnixListener`].
+//! - Streams split into a read and a write half without a lock: borrowed with
+//!   [`TcpStream::split`], owned (for two tasks) with [`TcpStream::into_split`]; the halves'
+//!   types are in [`tcp`] and [`unix`].
+//! - Every socket converts from and to its std type (`from_std`, `into_std`, `TryFrom`) and
+//!   lends its descriptor (`AsFd`, `AsRawFd`).
+//!
 //! Addresses are anything that implements this module's [`ToSocketAddrs`]: a
 //! [`SocketAddr`](std::net::SocketAddr), an `(ip, port)` pair, `"host:port"` as a `&str` or
 //! `String`, `(&str, u16)`, a slice of socket addresses, or a reference to any of these, so
