@@ -80,6 +80,17 @@ impl<E: mio::event::Source> PollEvented<E> {
         self.registration
             .poll_stream_io(cx, direction, len, || op(io))
     }
+
+    /// Deregisters the source and returns it, for `into_std`.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses to deregister the source; the source is then closed.
+    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+        let mut io = self.io.take().expect("the source is present until drop");
+        self.registration.deregister(&mut io)?;
+        Ok(io)
+    }
 }
 
 impl<E: mio::event::Source> PollEvented<E> {
@@ -120,17 +131,6 @@ impl<E: mio::event::Source> PollEvented<E> {
     ) -> io::Result<usize> {
         let io = self.get_ref();
         self.registration.try_stream_io(direction, len, || op(io))
-    }
-
-    /// Deregisters the source and returns it, for `into_std`.
-    ///
-    /// # Errors
-    ///
-    /// When the OS refuses to deregister the source; the source is then closed.
-    pub(crate) fn into_inner(mut self) -> io::Result<E> {
-        let mut io = self.io.take().expect("the source is present until drop");
-        self.registration.deregister(&mut io)?;
-        Ok(io)
     }
 }
 

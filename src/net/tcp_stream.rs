@@ -3,11 +3,11 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve};
+use crate::net::{each_addr, resolve, ToSocketAddrs};
 
 /// A TCP connection.
 ///
@@ -78,32 +78,14 @@ impl TcpStream {
     /// ```
     pub async fn connect<A>(addr: A) -> io::Result<TcpStream>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, TcpStream::connect_addr).await
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::new(mio::net::TcpStream::connect(addr)?)?;
-        // Writable means the handshake finished, one way or the other (mio's docs on
-        // `TcpStream::connect`): an error is pending, or the peer address is known.
-        poll_fn(|cx| {
-            stream.io.poll_io(cx, Direction::Write, |s| {
-                if let Some(e) = s.take_error()? {
-                    return Err(e);
-                }
-                match s.peer_addr() {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                }
-            })
-        })
-        .await?;
-        Ok(stream)
+        TcpStream::connected(mio::net::TcpStream::connect(addr)?).await
     }
 
     /// The address of the remote end.
@@ -621,3 +603,66 @@ impl TcpStream {
         self.io.io(Direction::Read, |s| s.peek(buf)).await
     }
 }
+
+// Connecting, shared with `TcpSocket`.
+impl TcpStream {
+    /// Registers a socket whose non-blocking `connect` is under way and waits until the
+    /// handshake is over (for `connect` and `TcpSocket::connect`).
+    pub(crate) async fn connected(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::new(stream)?;
+        // Writable means the handshake finished, one way or the other (mio's docs on
+        // `TcpStream::connect`): an error is pending, or the peer address is known.
+        poll_fn(|cx| {
+            stream.io.poll_io(cx, Direction::Write, |s| {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+        })
+        .await?;
+        Ok(stream)
+    }
+}
+
+// Conversions to std and to descriptors.
+impl TcpStream {
+    /// Deregisters the stream and returns it as a std stream, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use futures::AsyncWriteExt;
+    ///
+    /// flywheel::run(async {
+    ///     let listener = flywheel::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = flywheel::net::TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let mut server = server.into_std()?;
+    ///     client.write_all(b"std").await?;
+    ///     let mut buf = [0; 3];
+    ///     server.read_exact(&mut buf)?; // blocking read
+    ///     assert_eq!(&buf, b"std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        let stream = std::net::TcpStream::from(self.io.into_inner()?);
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
+impl_socket_conversions!(TcpStream, std::net::TcpStream);

@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve};
+use crate::net::{each_addr, resolve, ToSocketAddrs};
 
 /// A UDP socket.
 ///
@@ -56,9 +56,9 @@ impl UdpSocket {
     /// ```
     pub async fn bind<A>(addr: A) -> io::Result<UdpSocket>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, |addr| async move {
             Ok(UdpSocket {
                 io: PollEvented::new(mio::net::UdpSocket::bind(addr)?)?,
@@ -88,9 +88,9 @@ impl UdpSocket {
     /// ```
     pub async fn connect<A>(&self, addr: A) -> io::Result<()>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         let socket = self.io.get_ref();
         each_addr(addrs, |addr| async move { socket.connect(addr) }).await
     }
@@ -178,10 +178,10 @@ impl UdpSocket {
     /// ```
     pub async fn send_to<A>(&self, buf: &[u8], target: A) -> io::Result<usize>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let target = match resolve(target).await?.first() {
-            Some(addr) => *addr,
+        let target = match resolve(target.to_resolve()).await?.next() {
+            Some(addr) => addr,
             None => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -824,3 +824,59 @@ impl UdpSocket {
         self.io.try_io(Direction::Read, |s| s.peek_from(buf))
     }
 }
+
+// Conversions from and to std and to descriptors.
+impl UdpSocket {
+    /// Takes over a std socket: sets it non-blocking and registers it with the current
+    /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// Outside a runtime, or when the OS refuses the mode change or the registration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let std_socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    ///     let socket = flywheel::net::UdpSocket::from_std(std_socket)?;
+    ///     assert!(socket.local_addr()?.ip().is_loopback());
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            io: PollEvented::new(mio::net::UdpSocket::from_std(socket))?,
+        })
+    }
+
+    /// Deregisters the socket and returns it as a std socket, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let a = flywheel::net::UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = flywheel::net::UdpSocket::bind("127.0.0.1:0").await?.into_std()?;
+    ///     a.send_to(b"std", b.local_addr()?).await?;
+    ///     let mut buf = [0; 8];
+    ///     let n = b.recv(&mut buf)?; // blocking receive
+    ///     assert_eq!(&buf[..n], b"std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        let socket = std::net::UdpSocket::from(self.io.into_inner()?);
+        socket.set_nonblocking(false)?;
+        Ok(socket)
+    }
+}
+
+impl_socket_conversions!(UdpSocket, std::net::UdpSocket);

@@ -517,3 +517,37 @@ impl UnixStream {
         })
     }
 }
+
+// Conversions to std and to descriptors.
+impl UnixStream {
+    /// Deregisters the stream and returns it as a std stream, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use futures::AsyncWriteExt;
+    ///
+    /// flywheel::run(async {
+    ///     let (mut a, b) = flywheel::net::UnixStream::pair()?;
+    ///     let mut b = b.into_std()?;
+    ///     a.write_all(b"std").await?;
+    ///     let mut buf = [0; 3];
+    ///     b.read_exact(&mut buf)?; // blocking read
+    ///     assert_eq!(&buf, b"std");
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        let stream = std::os::unix::net::UnixStream::from(self.io.into_inner()?);
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    }
+}
+
+impl_socket_conversions!(UnixStream, std::os::unix::net::UnixStream);
