@@ -216,3 +216,61 @@ fn halves_are_send_sync_and_expose_the_stream() {
         });
     }
 }
+
+/// Echo through owned halves in two tasks using only `readable` / `try_read` on one half and
+/// `writable` / `try_write` on the other: every byte arrives, in order.
+macro_rules! readiness_on_halves {
+    ($pair:expr) => {{
+        let (a, b) = $pair;
+        let echo = spawn_echo(b);
+        let (read, write) = a.into_split();
+        let sent: Vec<u8> = data()[..256 << 10].to_vec();
+        let expected = sent.clone();
+        let writer = flywheel::spawn(async move {
+            let mut rest = &sent[..];
+            while !rest.is_empty() {
+                write.writable().await?;
+                match write.try_write(rest) {
+                    Ok(n) => rest = &rest[n..],
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok::<_, io::Error>(write)
+        });
+        let reader = flywheel::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = [0; 4096];
+            while got.len() < 256 << 10 {
+                read.readable().await?;
+                match read.try_read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok::<_, io::Error>((read, got))
+        });
+        let write = writer.await.unwrap().unwrap();
+        let (read, got) = reader.await.unwrap().unwrap();
+        assert!(
+            got == expected,
+            "echo through readiness calls lost or reordered data"
+        );
+        drop(read.reunite(write).unwrap());
+        echo.await.unwrap().unwrap();
+    }};
+}
+
+#[test]
+fn halves_wait_for_readiness_and_try_io() {
+    for (_, rt) in FLAVOURS {
+        common::watchdog_for(HEAVY, move || {
+            rt().block_on(async {
+                readiness_on_halves!(tcp_pair().await);
+                readiness_on_halves!(UnixStream::pair().unwrap());
+            });
+        });
+    }
+}

@@ -431,6 +431,14 @@ macro_rules! split_halves {
         split_halves!(@read OwnedReadHalf, |h| &*h.inner);
         split_halves!(@write WriteHalf<'_>, |h| h.0);
         split_halves!(@write OwnedWriteHalf, |h| &*h.inner);
+        split_halves!(@ready_read ReadHalf<'_>, $stream, $setup,
+            concat!("    let mut b = b;\n    let (read, _write) = ", stringify!($stream), "::split(&mut b);"));
+        split_halves!(@ready_read OwnedReadHalf, $stream, $setup,
+            concat!("    let (read, _write) = ", stringify!($stream), "::into_split(b);"));
+        split_halves!(@ready_write WriteHalf<'_>, $stream, $setup,
+            concat!("    let mut b = b;\n    let (_read, write) = ", stringify!($stream), "::split(&mut b);"));
+        split_halves!(@ready_write OwnedWriteHalf, $stream, $setup,
+            concat!("    let (_read, write) = ", stringify!($stream), "::into_split(b);"));
 
         impl AsRef<$stream> for ReadHalf<'_> {
             fn as_ref(&self) -> &$stream {
@@ -470,6 +478,114 @@ macro_rules! split_halves {
                     self.shutdown_on_drop = false;
                 }
                 result
+            }
+        }
+    };
+    (@ready_read $half:ty, $stream:ident, $setup:literal, $make:expr) => {
+        /// Readiness and non-blocking reads, as on the stream itself (several tasks may wait).
+        impl $half {
+            #[doc = concat!("Waits until the stream may be readable, like [`", stringify!($stream), "::readable`].")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use futures::AsyncWriteExt;
+            #[doc = concat!("use flywheel::net::", stringify!($stream), ";")]
+            ///
+            /// flywheel::run(async {
+            #[doc = $setup]
+            ///     let mut a = a;
+            #[doc = $make]
+            ///     a.write_all(b"x").await?;
+            ///     let mut buf = [0; 1];
+            ///     let n = loop {
+            ///         read.readable().await?;
+            ///         match read.try_read(&mut buf) {
+            ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            ///             other => break other?,
+            ///         }
+            ///     };
+            ///     assert_eq!(&buf[..n], b"x");
+            ///     Ok::<(), std::io::Error>(())
+            /// })
+            /// .unwrap();
+            /// ```
+            pub async fn readable(&self) -> io::Result<()> {
+                AsRef::<$stream>::as_ref(self).readable().await
+            }
+
+            #[doc = concat!("Waits for any direction of `interest`, like [`", stringify!($stream), "::ready`];")]
+            /// see [`readable`](Self::readable) for an example.
+            pub async fn ready(
+                &self,
+                interest: crate::io::Interest,
+            ) -> io::Result<crate::io::Ready> {
+                AsRef::<$stream>::as_ref(self).ready(interest).await
+            }
+
+            #[doc = concat!("Reads without waiting, like [`", stringify!($stream), "::try_read`];")]
+            /// see [`readable`](Self::readable) for an example.
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_read(buf)
+            }
+
+            #[doc = concat!("Reads into several buffers without waiting, like [`", stringify!($stream), "::try_read_vectored`].")]
+            pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_read_vectored(bufs)
+            }
+        }
+    };
+    (@ready_write $half:ty, $stream:ident, $setup:literal, $make:expr) => {
+        /// Readiness and non-blocking writes, as on the stream itself.
+        impl $half {
+            #[doc = concat!("Waits until the stream may be writable, like [`", stringify!($stream), "::writable`].")]
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use futures::AsyncReadExt;
+            #[doc = concat!("use flywheel::net::", stringify!($stream), ";")]
+            ///
+            /// flywheel::run(async {
+            #[doc = $setup]
+            ///     let mut a = a;
+            #[doc = $make]
+            ///     let n = loop {
+            ///         write.writable().await?;
+            ///         match write.try_write(b"x") {
+            ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            ///             other => break other?,
+            ///         }
+            ///     };
+            ///     let mut buf = [0; 1];
+            ///     a.read_exact(&mut buf[..n]).await?;
+            ///     assert_eq!(&buf, b"x");
+            ///     Ok::<(), std::io::Error>(())
+            /// })
+            /// .unwrap();
+            /// ```
+            pub async fn writable(&self) -> io::Result<()> {
+                AsRef::<$stream>::as_ref(self).writable().await
+            }
+
+            #[doc = concat!("Waits for any direction of `interest`, like [`", stringify!($stream), "::ready`];")]
+            /// see [`writable`](Self::writable) for an example.
+            pub async fn ready(
+                &self,
+                interest: crate::io::Interest,
+            ) -> io::Result<crate::io::Ready> {
+                AsRef::<$stream>::as_ref(self).ready(interest).await
+            }
+
+            #[doc = concat!("Writes without waiting, like [`", stringify!($stream), "::try_write`];")]
+            /// see [`writable`](Self::writable) for an example.
+            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_write(buf)
+            }
+
+            #[doc = concat!("Writes from several buffers without waiting, like [`", stringify!($stream), "::try_write_vectored`].")]
+            pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_write_vectored(bufs)
             }
         }
     };
