@@ -264,6 +264,12 @@ async fn echo_client_over(stream: TcpStream, data: Vec<u8>) {
     assert!(got == data);
 }
 
+/// Echo round trips made while a task hogs a worker, in the two tests below. A driver that
+/// nobody takes over stalls the first of them until the spinner's deadline, so a few are
+/// enough; each costs about one scheduler time slice (2-5 ms, up to tens of ms on a loaded
+/// machine), because the hog leaves two busy threads for the other core.
+const ROUND_TRIPS: u64 = 20;
+
 /// A task spins without ever yielding; the other worker must still serve sockets.
 fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
     let rt = multi_thread();
@@ -291,7 +297,7 @@ fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
             let (mut stream, _) = listener.accept().await.unwrap();
             // Spawned from a task the reactor just woke.
             let spinner = spinner.or_else(|| Some(flywheel::spawn(async move { spun() })));
-            for _ in 0..100 {
+            for _ in 0..ROUND_TRIPS {
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
                 stream.write_all(&buf).await.unwrap();
@@ -300,7 +306,7 @@ fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
         });
         let client = flywheel::spawn(async move {
             let mut stream = TcpStream::connect(addr).await.unwrap();
-            for i in 0..100u64 {
+            for i in 0..ROUND_TRIPS {
                 stream.write_all(&i.to_le_bytes()).await.unwrap();
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
@@ -349,7 +355,7 @@ fn io_woken_task_spins() -> bool {
                 spinner_done.load(Ordering::Acquire)
             });
             let (mut stream, _) = listener.accept().await.unwrap();
-            for _ in 0..100 {
+            for _ in 0..ROUND_TRIPS {
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
                 stream.write_all(&buf).await.unwrap();
@@ -359,7 +365,7 @@ fn io_woken_task_spins() -> bool {
         let mut hog = TcpStream::connect(addr).await.unwrap();
         hog.write_all(b"!").await.unwrap();
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        for i in 0..100u64 {
+        for i in 0..ROUND_TRIPS {
             stream.write_all(&i.to_le_bytes()).await.unwrap();
             let mut buf = [0u8; 8];
             stream.read_exact(&mut buf).await.unwrap();
