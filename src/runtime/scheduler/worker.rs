@@ -46,6 +46,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
+use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
@@ -107,6 +108,8 @@ pub(crate) struct Core {
     parked: bool,
     rand: u32,
     handle: Handle,
+    /// Completed tasks of other owned-set shards, removed in batches (`owned.rs`).
+    released: Released,
 }
 
 /// The per-worker pieces made before the threads start.
@@ -282,6 +285,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
         handle: handle.clone(),
+        released: Released::default(),
     };
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
@@ -384,6 +388,7 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
 
 fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| {
+        core.released.flush(&core.handle.shared.owned);
         core.parked = true;
         std::mem::take(&mut core.searching)
     });
@@ -437,6 +442,16 @@ impl Core {
     /// Whether this core belongs to the runtime whose shared state is at `runtime`.
     pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
         self.runtime == runtime as usize
+    }
+
+    /// This worker's index, if `owned` is its runtime's owned set.
+    pub(crate) fn worker_of(&self, owned: &OwnedTasks) -> Option<usize> {
+        std::ptr::eq(&self.handle.shared.owned, owned).then_some(self.index)
+    }
+
+    /// Removes a completed task of another owned-set shard, in a batch with others.
+    pub(crate) fn release_owned(&mut self, key: usize) {
+        self.released.push(key, &self.handle.shared.owned);
     }
 
     /// Queues a task on this worker. Always succeeds (returns `None`).
