@@ -327,6 +327,12 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         // Nothing else to run here: the yielded tasks go again, after the driver (unless it
         // was polled a moment ago).
         if with_core(|core| !core.deferred.is_empty()) {
+            // First take what another worker queued and has not started: it may be
+            // preempted, or stuck in a long poll, and a worker with yielders never searches.
+            if let Some(task) = with_core(|core| core.steal_queued(mt)) {
+                task.run();
+                continue;
+            }
             let now = Instant::now();
             if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
                 poll_driver(&handle);
@@ -537,6 +543,22 @@ impl Core {
         let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
         if found.is_some() {
             self.stop_searching(mt);
+        }
+        found
+    }
+
+    /// Takes half of another worker's queue (or a batch from the injector), without
+    /// counting as searching: for a worker that has work of its own (yielded tasks) and so
+    /// never searches, but must not leave tasks stranded behind a worker that stopped.
+    fn steal_queued(&mut self, mt: &Shared) -> Option<Task> {
+        self.rand ^= self.rand << 13;
+        self.rand ^= self.rand >> 17;
+        self.rand ^= self.rand << 5;
+        let start = self.rand as usize % mt.stealers.len();
+        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
+        if found.is_some() && !self.queue.is_empty() {
+            // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
+            mt.notify_parked(&self.handle.shared.driver_handle);
         }
         found
     }
