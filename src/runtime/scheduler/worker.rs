@@ -6,7 +6,8 @@
 //! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
 //!    `LIFO_LIMIT` times in a row;
 //! 3. its local queue, then a batch from the injector;
-//! 4. its deferred tasks (below), after a look at the driver;
+//! 4. its deferred tasks (below), after a steal from another worker's queue and a look at
+//!    the driver;
 //! 5. searching: half of another worker's queue, then the injector again;
 //! 6. parking: in the driver when it is free, on a condvar otherwise.
 //!
