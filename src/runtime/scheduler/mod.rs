@@ -9,6 +9,8 @@ pub(crate) mod current_thread;
 mod idle;
 #[cfg(all(test, flywheel_loom))]
 mod loom_idle;
+#[cfg(all(test, flywheel_loom))]
+mod loom_owned;
 pub(crate) mod owned;
 mod queue;
 pub(crate) mod worker;

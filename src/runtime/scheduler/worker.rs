@@ -6,7 +6,8 @@
 //! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
 //!    `LIFO_LIMIT` times in a row;
 //! 3. its local queue, then a batch from the injector;
-//! 4. its deferred tasks (below), after a look at the driver;
+//! 4. its deferred tasks (below), after a steal from another worker's queue and a look at
+//!    the driver;
 //! 5. searching: half of another worker's queue, then the injector again;
 //! 6. parking: in the driver when it is free, on a condvar otherwise.
 //!
@@ -52,6 +53,7 @@ use crate::runtime::builder::Intervals;
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
+use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
@@ -124,6 +126,8 @@ pub(crate) struct Core {
     handle: Handle,
     /// This worker's parker: it moves with the core when `block_in_place` hands it on.
     parker: Arc<Parker>,
+    /// Completed tasks of other owned-set shards, removed in batches (`owned.rs`).
+    released: Released,
 }
 
 /// The per-worker pieces made before the threads start.
@@ -387,6 +391,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
         handle: handle.clone(),
         parker: Arc::new(parker),
+        released: Released::default(),
     };
     run_core(handle, core);
 }
@@ -443,6 +448,12 @@ fn run_core(handle: Handle, core: Core) {
         // Nothing else to run here: the yielded tasks go again, after the driver (unless it
         // was polled a moment ago).
         if with_core(|core| !core.deferred.is_empty()) {
+            // First take what another worker queued and has not started: it may be
+            // preempted, or stuck in a long poll, and a worker with yielders never searches.
+            if let Some(task) = with_core(|core| core.steal_queued(mt)) {
+                task.run();
+                continue;
+            }
             let now = Instant::now();
             if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
                 poll_driver(&handle);
@@ -504,6 +515,7 @@ fn keep_searching(mt: &Shared, handle: &Handle) -> Option<Task> {
 
 fn park(mt: &Shared, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| {
+        core.released.flush(&core.handle.shared.owned);
         core.parked = true;
         std::mem::take(&mut core.searching)
     });
@@ -560,6 +572,16 @@ impl Core {
     /// Whether this core belongs to the runtime whose shared state is at `runtime`.
     pub(crate) fn runs(&self, runtime: *const crate::runtime::Shared) -> bool {
         self.runtime == runtime as usize
+    }
+
+    /// This worker's index, if `owned` is its runtime's owned set.
+    pub(crate) fn worker_of(&self, owned: &OwnedTasks) -> Option<usize> {
+        std::ptr::eq(&self.handle.shared.owned, owned).then_some(self.index)
+    }
+
+    /// Removes a completed task of another owned-set shard, in a batch with others.
+    pub(crate) fn release_owned(&mut self, key: usize) {
+        self.released.push(key, &self.handle.shared.owned);
     }
 
     /// Queues a task on this worker. Always succeeds (returns `None`).
@@ -645,6 +667,22 @@ impl Core {
         let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
         if found.is_some() {
             self.stop_searching(mt);
+        }
+        found
+    }
+
+    /// Takes half of another worker's queue (or a batch from the injector), without
+    /// counting as searching: for a worker that has work of its own (yielded tasks) and so
+    /// never searches, but must not leave tasks stranded behind a worker that stopped.
+    fn steal_queued(&mut self, mt: &Shared) -> Option<Task> {
+        self.rand ^= self.rand << 13;
+        self.rand ^= self.rand >> 17;
+        self.rand ^= self.rand << 5;
+        let start = self.rand as usize % mt.stealers.len();
+        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
+        if found.is_some() && !self.queue.is_empty() {
+            // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
+            mt.notify_parked(&self.handle.shared.driver_handle);
         }
         found
     }
