@@ -46,4 +46,7 @@ pub mod time;
 
 #[cfg(feature = "macros")]
 pub use flywheel_macros::{main, test};
-pub use runtime::{run, spawn, spawn_blocking, Builder, Handle, Runtime, TryCurrentError};
+pub use runtime::{
+    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, RuntimeFlavor,
+    TryCurrentError,
+};

@@ -62,10 +62,24 @@ async fn echo_client(addr: SocketAddr, data: Vec<u8>) -> io::Result<()> {
             (&*stream).close().await
         })
     };
-    let mut echoed = Vec::with_capacity(data.len());
-    (&*stream).read_to_end(&mut echoed).await?;
+    // Check the echo chunk by chunk as it arrives rather than collecting it with
+    // `read_to_end`: that zero-fills its growing buffer byte by byte, which in a debug build
+    // cost ~90% of this test's CPU time (perf), more than the sockets and the runtime.
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut echoed = 0;
+    loop {
+        let n = (&*stream).read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        assert!(
+            echoed + n <= data.len() && buf[..n] == data[echoed..echoed + n],
+            "echo differs in the {n} bytes after the first {echoed}"
+        );
+        echoed += n;
+    }
     writer.await??;
-    assert!(echoed == data, "echo differs ({} bytes back)", echoed.len());
+    assert_eq!(echoed, data.len(), "echo is short");
     Ok(())
 }
 
@@ -250,6 +264,25 @@ async fn echo_client_over(stream: TcpStream, data: Vec<u8>) {
     assert!(got == data);
 }
 
+/// Echo round trips made while a task hogs a worker, in the two tests below. A driver that
+/// nobody takes over stalls the first of them until the spinner's deadline, so a few are
+/// enough; each costs about one scheduler time slice (2-5 ms, up to tens of ms on a loaded
+/// machine), because the hog leaves two busy threads for the other core.
+const ROUND_TRIPS: u64 = 20;
+
+/// Runs `round` `common::iterations(200)` times, or fewer once 5 s have passed (at least two
+/// rounds). A round with the hog costs ~0.05 s on an idle machine but up to 1-2 s at load 16+
+/// on 2 cores; a stalled driver fails the first round at the spinner's 8 s deadline.
+fn for_a_while(mut round: impl FnMut()) {
+    let start = Instant::now();
+    for i in 0..common::iterations(200) {
+        if i >= 2 && start.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+        round();
+    }
+}
+
 /// A task spins without ever yielding; the other worker must still serve sockets.
 fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
     let rt = multi_thread();
@@ -277,7 +310,7 @@ fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
             let (mut stream, _) = listener.accept().await.unwrap();
             // Spawned from a task the reactor just woke.
             let spinner = spinner.or_else(|| Some(flywheel::spawn(async move { spun() })));
-            for _ in 0..100 {
+            for _ in 0..ROUND_TRIPS {
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
                 stream.write_all(&buf).await.unwrap();
@@ -286,7 +319,7 @@ fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
         });
         let client = flywheel::spawn(async move {
             let mut stream = TcpStream::connect(addr).await.unwrap();
-            for i in 0..100u64 {
+            for i in 0..ROUND_TRIPS {
                 stream.write_all(&i.to_le_bytes()).await.unwrap();
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
@@ -306,10 +339,10 @@ fn starved_socket_is_served(spawn_spinner_from_io_task: bool) {
 #[test]
 fn a_task_that_never_yields_does_not_stop_other_sockets() {
     common::watchdog_for(Duration::from_secs(20), || {
-        for _ in 0..common::iterations(200) {
+        for_a_while(|| {
             starved_socket_is_served(false);
             starved_socket_is_served(true);
-        }
+        })
     });
 }
 
@@ -335,7 +368,7 @@ fn io_woken_task_spins() -> bool {
                 spinner_done.load(Ordering::Acquire)
             });
             let (mut stream, _) = listener.accept().await.unwrap();
-            for _ in 0..100 {
+            for _ in 0..ROUND_TRIPS {
                 let mut buf = [0u8; 8];
                 stream.read_exact(&mut buf).await.unwrap();
                 stream.write_all(&buf).await.unwrap();
@@ -345,7 +378,7 @@ fn io_woken_task_spins() -> bool {
         let mut hog = TcpStream::connect(addr).await.unwrap();
         hog.write_all(b"!").await.unwrap();
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        for i in 0..100u64 {
+        for i in 0..ROUND_TRIPS {
             stream.write_all(&i.to_le_bytes()).await.unwrap();
             let mut buf = [0u8; 8];
             stream.read_exact(&mut buf).await.unwrap();
@@ -359,9 +392,7 @@ fn io_woken_task_spins() -> bool {
 #[test]
 fn a_task_woken_by_io_that_never_yields_does_not_stop_other_sockets() {
     common::watchdog_for(Duration::from_secs(20), || {
-        for _ in 0..common::iterations(200) {
-            assert!(io_woken_task_spins(), "the spinner hit its deadline");
-        }
+        for_a_while(|| assert!(io_woken_task_spins(), "the spinner hit its deadline"))
     });
 }
 

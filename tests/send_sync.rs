@@ -160,3 +160,60 @@ fn futures_of_task_groups_and_timers_can_be_spawned() {
         });
     });
 }
+
+/// `T` can be made from `S` the way tokio's types are (`TryFrom<std type>`).
+fn try_from<S, T: TryFrom<S, Error = std::io::Error>>() {}
+
+#[test]
+fn types_tokio_users_reach_for() {
+    use flywheel::io::{Interest, Ready};
+    use flywheel::net::{tcp, unix, TcpListener, TcpSocket, TcpStream, UdpSocket};
+    use flywheel::net::{UnixDatagram, UnixListener, UnixStream};
+    use flywheel::task::{Id, JoinNextWithId};
+    use flywheel::time::Instant;
+    use flywheel::RuntimeFlavor;
+    common::watchdog(|| {
+        send::<Instant>();
+        sync::<Instant>();
+        send::<Interest>();
+        sync::<Ready>();
+        send::<Id>();
+        sync::<Id>();
+        send::<RuntimeFlavor>();
+        send::<JoinNextWithId<'static, u32>>();
+        send::<TcpSocket>();
+        sync::<TcpSocket>();
+        send::<UnixDatagram>();
+        sync::<UnixDatagram>();
+        send::<tcp::OwnedReadHalf>();
+        send::<tcp::OwnedWriteHalf>();
+        send::<tcp::ReadHalf<'static>>();
+        send::<unix::OwnedReadHalf>();
+        send::<unix::WriteHalf<'static>>();
+        try_from::<std::net::TcpStream, TcpStream>();
+        try_from::<std::net::TcpListener, TcpListener>();
+        try_from::<std::net::UdpSocket, UdpSocket>();
+        try_from::<std::os::unix::net::UnixStream, UnixStream>();
+        try_from::<std::os::unix::net::UnixListener, UnixListener>();
+        try_from::<std::os::unix::net::UnixDatagram, UnixDatagram>();
+    });
+}
+
+#[test]
+fn readiness_futures_can_be_spawned() {
+    common::watchdog(|| {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let (a, b) = flywheel::net::UnixDatagram::pair().unwrap();
+            let outer = async move {
+                a.writable().await.unwrap();
+                a.try_send(b"x").unwrap();
+                let ready = b.ready(flywheel::io::Interest::READABLE).await.unwrap();
+                let mut buf = [0; 1];
+                (ready.is_readable(), b.try_recv(&mut buf).unwrap())
+            };
+            send_future(&outer);
+            assert_eq!(flywheel::spawn(outer).await.unwrap(), (true, 1));
+        });
+    });
+}

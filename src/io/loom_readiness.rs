@@ -11,7 +11,8 @@
 //! ```
 //!
 //! Each waiter runs the real wait loop (`ScheduledIo::poll_io`, the one every socket
-//! operation goes through) around an "operation" that takes one unit from a counter of
+//! operation goes through; or the user's `readable()` + `try_*` loop over
+//! `ScheduledIo::poll_ready` and `ScheduledIo::try_io`) around an "operation" that takes one unit from a counter of
 //! available connections or returns `WouldBlock`; its waker unparks its loom thread. The
 //! reactor is the model's main thread: it makes units available and then calls the real
 //! `set_readiness` and `wake_all`, as a driver turn does.
@@ -89,6 +90,35 @@ fn event(io: &ScheduledIo, available: &AtomicUsize, units: usize, tick: u16) {
     let mut wakers = Vec::new();
     io.set_readiness(READABLE, tick, &mut wakers);
     wake_all(&mut wakers);
+}
+
+/// The user's loop around a `try_*` call: wait for readiness in its own slot (as
+/// `readable()` does, clearing nothing), try the operation once (`try_io`), and on
+/// `WouldBlock` wait again.
+fn wait_then_try(io: &ScheduledIo, available: &AtomicUsize) -> io::Result<()> {
+    let waker = futures_task::waker(StdArc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut key = None;
+    let result = loop {
+        match io.poll_ready(&mut cx, Direction::Read, Some(&mut key)) {
+            Poll::Pending => {
+                thread::park();
+                continue;
+            }
+            Poll::Ready(event) if event.is_shutdown() => {
+                break Err(io::Error::other("shut down"));
+            }
+            Poll::Ready(_) => {}
+        }
+        match io.try_io(Direction::Read, || take(available), |_| false) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            result => break result,
+        }
+    };
+    if let Some(index) = key {
+        drop(io.remove_waiter(Direction::Read, index));
+    }
+    result
 }
 
 fn spawn_waiter(
@@ -176,5 +206,27 @@ fn loom_readiness_shutdown_ends_every_wait() {
         wake_all(&mut wakers);
         assert!(a.join().unwrap().is_err());
         assert!(b.join().unwrap().is_err());
+    });
+}
+
+/// A waiter in the "`readable()`, `try_*`, on `WouldBlock` wait again" loop and one in the
+/// wait loop of the async calls, against two events of one unit each: a `WouldBlock` from
+/// `try_io` clears only the readiness it observed, so neither waiter is left asleep with a
+/// unit available.
+#[test]
+fn loom_readiness_try_loop_misses_no_event() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new());
+        let available = Arc::new(AtomicUsize::new(0));
+        let a = {
+            let (io, available) = (io.clone(), available.clone());
+            thread::spawn(move || wait_then_try(&io, &available))
+        };
+        let b = spawn_waiter(&io, &available, Via::Slot);
+        event(&io, &available, 1, 1);
+        event(&io, &available, 1, 2);
+        a.join().unwrap().unwrap();
+        b.join().unwrap().unwrap();
+        assert_eq!(available.load(Acquire), 0);
     });
 }

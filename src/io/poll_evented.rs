@@ -7,6 +7,7 @@ use std::io;
 use std::task::{Context, Poll};
 
 use crate::io::registration::{Direction, Registration, Waiter};
+use crate::io::{Interest, Ready};
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct PollEvented<E: mio::event::Source> {
@@ -78,6 +79,58 @@ impl<E: mio::event::Source> PollEvented<E> {
         let io = self.get_ref();
         self.registration
             .poll_stream_io(cx, direction, len, || op(io))
+    }
+
+    /// Deregisters the source and returns it, for `into_std`.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses to deregister the source; the source is then closed.
+    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+        let mut io = self.io.take().expect("the source is present until drop");
+        self.registration.deregister(&mut io)?;
+        Ok(io)
+    }
+}
+
+impl<E: mio::event::Source> PollEvented<E> {
+    /// Waits until a direction of `interest` is ready, without doing any I/O; for
+    /// `ready(interest)`. Any number of tasks may wait at once.
+    pub(crate) async fn ready_for(&self, interest: Interest) -> io::Result<Ready> {
+        let mut waiter = self.registration.ready_waiter(interest);
+        std::future::poll_fn(|cx| waiter.poll_ready(cx)).await
+    }
+
+    /// Waits until `direction` is ready, for `poll_*_ready` methods (only the task that
+    /// polled last is woken); see `Registration::poll_ready`.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<Ready>> {
+        self.registration.poll_ready(cx, direction)
+    }
+
+    /// Runs `op` on the source once, now, for `try_*` methods; see `Registration::try_io`.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get_ref();
+        self.registration.try_io(direction, || op(io))
+    }
+
+    /// `try_io` for a read or write of `len` bytes on a byte stream; see
+    /// `Registration::try_stream_io`.
+    pub(crate) fn try_stream_io(
+        &self,
+        direction: Direction,
+        len: usize,
+        op: impl FnOnce(&E) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let io = self.get_ref();
+        self.registration.try_stream_io(direction, len, || op(io))
     }
 }
 

@@ -30,8 +30,6 @@ use crate::io::scheduled_io::{
 
 /// The token of the `mio::Waker`; never handed to a registration.
 const WAKER_TOKEN: Token = Token(usize::MAX);
-/// How many events one `turn` takes from the OS at most.
-const EVENTS_CAPACITY: usize = 1024;
 /// Bits of a token that hold the slab index.
 const INDEX_BITS: u32 = 24;
 /// Extracts the slab index from a token.
@@ -149,14 +147,15 @@ fn readiness_of(event: &mio::event::Event) -> usize {
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<(Reactor, IoHandle)> {
+    /// `max_events`: the most events taken per poll (`Builder::max_io_events_per_tick`).
+    pub(crate) fn new(max_events: usize) -> io::Result<(Reactor, IoHandle)> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let registry = poll.registry().try_clone()?;
         Ok((
             Reactor {
                 poll,
-                events: Events::with_capacity(EVENTS_CAPACITY),
+                events: Events::with_capacity(max_events),
                 tick: 0,
                 ready: Vec::new(),
                 wakers: Vec::new(),

@@ -2,16 +2,19 @@
 //! future in a source's waiter list (`Waiter`).
 //!
 //! `Registration` holds the source's slab slot (given back when dropped) and its shared
-//! `ScheduledIo`; every I/O type owns one. Operations go through it in one of two ways:
+//! `ScheduledIo`; every I/O type owns one. Operations go through it in one of three ways:
 //! - `poll_io` / `poll_stream_io`, for the `poll_*` methods behind `AsyncRead` /
 //!   `AsyncWrite`: the waker goes to the direction's polled slot, so only the task that
 //!   polled last is woken (one reader and one writer at a time, as in tokio and async-io);
 //! - a `Waiter`, for `async fn`s (`accept`, `recv`, `readable`, `read_with`, ...): the future
 //!   owns a slot of its own, so any number of them may wait at once and dropping one never
-//!   strands another.
+//!   strands another (`ReadyWaiter` holds one per direction, for `ready(interest)`);
+//! - `try_io` / `try_stream_io`, for the `try_*` methods: one non-blocking call now, no
+//!   waker stored, no budget spent; a `WouldBlock` clears the readiness observed before the
+//!   call (unless a newer event arrived), so the caller's next wait really sleeps.
 //!
-//! Both spend one unit of the task's cooperative budget per poll, and both fail once the
-//! runtime has shut down (see `scheduled_io.rs`).
+//! The first two spend one unit of the task's cooperative budget per poll; all three fail
+//! once the runtime has shut down (see `scheduled_io.rs`).
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -21,6 +24,7 @@ use std::task::{ready, Context, Poll};
 use crate::io::reactor::Token;
 use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
+use crate::io::{Interest, Ready};
 use crate::runtime::context;
 use crate::task::coop;
 
@@ -122,6 +126,53 @@ impl Registration {
         self.io.poll_io(cx, direction, key, op, drained)
     }
 
+    /// Waits until `direction` is ready, without doing any I/O or clearing anything, for the
+    /// `poll_*_ready` methods: the waker goes to the polled slot (only the task that polled
+    /// last is woken). Spends one unit of the task's cooperative budget.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<Ready>> {
+        ready!(coop::poll_proceed(cx));
+        self.poll_event(cx, direction, None)
+            .map_ok(|event| event.to_ready(direction))
+    }
+
+    /// Runs the non-blocking `op` once, now, for the `try_*` methods: `WouldBlock` when
+    /// `direction` is not ready (without calling `op`); a `WouldBlock` from `op` clears the
+    /// readiness it consumed. Never waits, never stores a waker, spends no budget. See
+    /// `ScheduledIo::try_io`.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(direction, op, |_| false)
+    }
+
+    /// `try_io` for a read or write of `len` bytes on a byte stream: a short transfer also
+    /// clears readiness, as in `poll_stream_io`.
+    pub(crate) fn try_stream_io(
+        &self,
+        direction: Direction,
+        len: usize,
+        op: impl FnOnce() -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.io.try_io(direction, op, |&n| n > 0 && n < len)
+    }
+
+    /// A future's places in the waiter lists of the directions of `interest`; see
+    /// [`ReadyWaiter`].
+    pub(crate) fn ready_waiter(&self, interest: Interest) -> ReadyWaiter<'_> {
+        ReadyWaiter {
+            read: interest.is_readable().then(|| self.waiter(Direction::Read)),
+            write: interest
+                .is_writable()
+                .then(|| self.waiter(Direction::Write)),
+        }
+    }
+
     /// Tells the OS to stop reporting events for `source`. The slab slot is freed when the
     /// registration drops, whatever this returns; callers in `Drop` ignore the error.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
@@ -181,6 +232,39 @@ impl Drop for Waiter<'_> {
             // Outside the lock; and a waker whose destructor panics must not make this
             // `Drop` panic.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(waker)));
+        }
+    }
+}
+
+/// The waiter of a `ready(interest)` future: a place in the waiter list of each direction
+/// of `interest`, so it wakes on whichever comes first. Each place is given back on drop.
+pub(crate) struct ReadyWaiter<'a> {
+    read: Option<Waiter<'a>>,
+    write: Option<Waiter<'a>>,
+}
+
+impl ReadyWaiter<'_> {
+    /// Waits until a direction of the interest is ready; returns what all of them showed.
+    /// Does no I/O and clears nothing. Spends one unit of the task's cooperative budget.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        ready!(coop::poll_proceed(cx));
+        let mut ready = Ready::EMPTY;
+        for waiter in [&mut self.read, &mut self.write].into_iter().flatten() {
+            let direction = waiter.direction;
+            // Polling every direction even after one is ready costs a lock at most and
+            // reports everything that is ready at once.
+            if let Poll::Ready(event) =
+                waiter
+                    .registration
+                    .poll_event(cx, direction, Some(&mut waiter.key))
+            {
+                ready |= event?.to_ready(direction);
+            }
+        }
+        if ready.is_empty() {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(ready))
         }
     }
 }

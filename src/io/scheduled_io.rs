@@ -44,6 +44,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::task::{ready, Context, Poll, Waker};
 
 use crate::io::waiter_list::WaiterList;
+use crate::io::Ready;
 use crate::sync::atomic::AtomicUsize;
 use crate::sync::atomic::Ordering::{AcqRel, Acquire};
 use crate::sync::Mutex;
@@ -104,6 +105,11 @@ impl ReadyEvent {
     /// The wait ended because the runtime shut down.
     pub(crate) fn is_shutdown(&self) -> bool {
         self.ready & SHUTDOWN != 0
+    }
+
+    /// The public view of what a wait in `direction` observed.
+    pub(crate) fn to_ready(self, direction: Direction) -> Ready {
+        Ready::from_reactor(self.ready, direction == Direction::Read)
     }
 }
 
@@ -256,6 +262,44 @@ impl ScheduledIo {
     }
 }
 
+impl ScheduledIo {
+    /// Runs the non-blocking `op` once, now, if `direction` is ready; for the `try_*`
+    /// methods. Never waits and never stores a waker.
+    ///
+    /// Without readiness it returns `WouldBlock` without calling `op` (the reactor has not
+    /// reported the direction ready since the last `WouldBlock`). When `op` returns
+    /// `WouldBlock`, or `drained(&output)` says it used the readiness up, the readiness
+    /// observed *before* `op` is cleared, unless an event with a newer tick arrived
+    /// meanwhile: the next wait then sleeps until the OS reports something new, and an event
+    /// that raced with `op` is kept. Fails once the source is shut down.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> io::Result<R> {
+        let Some(event) = self.ready_event(direction) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if event.is_shutdown() {
+            return Err(gone());
+        }
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event, direction);
+                Err(e)
+            }
+            Ok(output) => {
+                if drained(&output) {
+                    self.clear_readiness(event, direction);
+                }
+                Ok(output)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Wakes (and so drops) every waker in `wakers`, each inside `catch_unwind`: a waker that
 /// panics (a foreign executor's, a buggy hand-written one) has its panic reported by the
 /// panic hook and swallowed here, and the others are still woken. Leaves `wakers` empty
@@ -344,6 +388,52 @@ mod tests {
         io.set_readiness(READABLE, 2, &mut batch);
         io.clear_readiness(seen, Direction::Read);
         assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
+    }
+
+    #[test]
+    fn try_io_clears_only_the_readiness_it_consumed() {
+        let io = ScheduledIo::new();
+        let would_block = || -> io::Result<usize> { Err(io::ErrorKind::WouldBlock.into()) };
+        // Nothing reported yet: `WouldBlock` without calling the operation.
+        let r = io.try_io(
+            Direction::Read,
+            || -> io::Result<usize> { panic!("ran") },
+            |_| false,
+        );
+        assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        let mut batch = Vec::new();
+        io.set_readiness(READABLE | WRITABLE, 1, &mut batch);
+        // A read that would block clears READABLE only.
+        let r = io.try_io(Direction::Read, would_block, |_| false);
+        assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert!(io.ready_event(Direction::Read).is_none());
+        assert!(io.ready_event(Direction::Write).is_some());
+        // A success keeps readiness, unless it drained the source.
+        io.set_readiness(READABLE, 2, &mut batch);
+        assert_eq!(io.try_io(Direction::Read, || Ok(4), |&n| n < 4).unwrap(), 4);
+        assert!(io.ready_event(Direction::Read).is_some());
+        assert_eq!(io.try_io(Direction::Read, || Ok(3), |&n| n < 4).unwrap(), 3);
+        assert!(io.ready_event(Direction::Read).is_none());
+        // An event that arrives while the operation runs is kept.
+        io.set_readiness(READABLE, 3, &mut batch);
+        let r = io.try_io(
+            Direction::Read,
+            || {
+                io.set_readiness(READABLE, 4, &mut Vec::new());
+                would_block()
+            },
+            |_| false,
+        );
+        assert!(r.is_err());
+        assert!(io.ready_event(Direction::Read).is_some());
+        // After shutdown: an error, and the operation does not run.
+        io.shutdown(&mut batch);
+        let r = io.try_io(
+            Direction::Write,
+            || -> io::Result<usize> { panic!("ran") },
+            |_| false,
+        );
+        assert!(r.unwrap_err().to_string().contains("shut down"));
     }
 
     #[test]

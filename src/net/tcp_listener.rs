@@ -2,11 +2,11 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
-use crate::net::{each_addr, resolve, TcpStream};
+use crate::net::{each_addr, resolve, TcpStream, ToSocketAddrs};
 
 /// A TCP socket server, listening for connections.
 ///
@@ -67,9 +67,9 @@ impl TcpListener {
     /// ```
     pub async fn bind<A>(addr: A) -> io::Result<TcpListener>
     where
-        A: ToSocketAddrs + Send + 'static,
+        A: ToSocketAddrs,
     {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(addr.to_resolve()).await?;
         each_addr(addrs, |addr| async move {
             let listener = mio::net::TcpListener::bind(addr)?;
             Ok(TcpListener {
@@ -165,3 +165,34 @@ impl fmt::Debug for TcpListener {
         self.io.get_ref().fmt(f)
     }
 }
+
+// Conversions to std and to descriptors.
+impl TcpListener {
+    /// Deregisters the listener and returns it as a std listener, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let listener = flywheel::net::TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let listener = listener.into_std()?;
+    ///     let _client = std::net::TcpStream::connect(addr)?;
+    ///     let (_server, _) = listener.accept()?; // blocking accept
+    ///     Ok::<(), std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let listener =
+            std::net::TcpListener::from(std::os::fd::OwnedFd::from(self.io.into_inner()?));
+        listener.set_nonblocking(false)?;
+        Ok(listener)
+    }
+}
+
+impl_socket_conversions!(TcpListener, std::net::TcpListener);

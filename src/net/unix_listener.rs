@@ -156,3 +156,35 @@ impl fmt::Debug for UnixListener {
         self.io.get_ref().fmt(f)
     }
 }
+
+// Conversions to std and to descriptors.
+impl UnixListener {
+    /// Deregisters the listener and returns it as a std listener, in blocking mode again.
+    ///
+    /// # Errors
+    ///
+    /// When the OS refuses the deregistration or the mode change.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// flywheel::run(async {
+    ///     let path = std::env::temp_dir().join(format!("flywheel-doc-std-{}.sock", std::process::id()));
+    ///     let _ = std::fs::remove_file(&path);
+    ///     let listener = flywheel::net::UnixListener::bind(&path)?.into_std()?;
+    ///     let _client = std::os::unix::net::UnixStream::connect(&path)?;
+    ///     let (_server, _) = listener.accept()?; // blocking accept
+    ///     std::fs::remove_file(&path)
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        let listener = std::os::unix::net::UnixListener::from(std::os::fd::OwnedFd::from(
+            self.io.into_inner()?,
+        ));
+        listener.set_nonblocking(false)?;
+        Ok(listener)
+    }
+}
+
+impl_socket_conversions!(UnixListener, std::os::unix::net::UnixListener);

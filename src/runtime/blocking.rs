@@ -28,7 +28,6 @@ pub(crate) struct Pool {
     /// Shutdown waits here for the threads to exit.
     exited: Condvar,
     max_threads: usize,
-    thread_name: String,
 }
 
 struct State {
@@ -88,7 +87,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 }
 
 impl Pool {
-    pub(crate) fn new(max_threads: usize, thread_name: String) -> Pool {
+    pub(crate) fn new(max_threads: usize) -> Pool {
         Pool {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -102,7 +101,6 @@ impl Pool {
             work: Condvar::new(),
             exited: Condvar::new(),
             max_threads,
-            thread_name,
         }
     }
 
@@ -128,9 +126,7 @@ impl Pool {
         let id = state.next_id;
         state.next_id += 1;
         let thread_handle = handle.clone();
-        let spawned = thread::Builder::new()
-            .name(self.thread_name.clone())
-            .spawn(move || run(thread_handle, id));
+        let spawned = handle.shared.threads.spawn(move || run(thread_handle, id));
         match spawned {
             Ok(thread) => {
                 state.num_threads += 1;

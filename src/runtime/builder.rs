@@ -8,10 +8,29 @@ use parking_lot::Mutex;
 
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
+use crate::runtime::thread::ThreadConfig;
 use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeShared};
+
+/// How often a scheduler looks at its shared queue and at the driver, in ticks (polls).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Intervals {
+    pub(crate) global_queue: u32,
+    pub(crate) event: u32,
+}
 
 /// Default cap on blocking-pool threads.
 const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+/// Default ticks between checks of the shared queue before the local one, per flavour
+/// (tokio's defaults).
+const DEFAULT_GLOBAL_QUEUE_INTERVAL_MULTI: u32 = 61;
+const DEFAULT_GLOBAL_QUEUE_INTERVAL_CURRENT: u32 = 31;
+
+/// Default ticks between two non-blocking looks at I/O and timers by a busy thread.
+const DEFAULT_EVENT_INTERVAL: u32 = 61;
+
+/// Default capacity of the reactor's event buffer: most I/O events taken per poll.
+const DEFAULT_MAX_IO_EVENTS_PER_TICK: usize = 1024;
 
 /// The environment variable that overrides the default worker count of multi-thread
 /// runtimes (tokio's is `TOKIO_WORKER_THREADS`).
@@ -44,9 +63,12 @@ enum Flavor {
 pub struct Builder {
     flavor: Flavor,
     worker_threads: Option<usize>,
-    thread_name: String,
     max_blocking_threads: usize,
     start_paused: bool,
+    threads: ThreadConfig,
+    global_queue_interval: Option<u32>,
+    event_interval: u32,
+    max_io_events_per_tick: usize,
 }
 
 impl Builder {
@@ -91,9 +113,19 @@ impl Builder {
         Builder {
             flavor,
             worker_threads: None,
-            thread_name: "flywheel-worker".to_owned(),
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             start_paused: false,
+            threads: ThreadConfig {
+                name: Arc::new(|| "flywheel-worker".to_owned()),
+                stack_size: None,
+                on_start: None,
+                on_stop: None,
+                on_park: None,
+                on_unpark: None,
+            },
+            global_queue_interval: None,
+            event_interval: DEFAULT_EVENT_INTERVAL,
+            max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
         }
     }
 
@@ -132,7 +164,252 @@ impl Builder {
     /// assert_eq!(rt.block_on(job).unwrap(), "io");
     /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
-        self.thread_name = name.into();
+        let name: String = name.into();
+        self.threads.name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// Sets a function that names each new thread of the runtime (workers and blocking
+    /// pool); it replaces [`thread_name`](Builder::thread_name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_name_fn(|| {
+    ///         static ID: AtomicUsize = AtomicUsize::new(0);
+    ///         format!("app-{}", ID.fetch_add(1, Ordering::Relaxed))
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(rt.spawn(async {
+    ///     std::thread::current().name().unwrap().to_owned()
+    /// }));
+    /// assert!(name.unwrap().starts_with("app-"));
+    /// ```
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.threads.name = Arc::new(f);
+        self
+    }
+
+    /// Sets the stack size, in bytes, of the runtime's threads (workers and blocking pool).
+    ///
+    /// The default is std's (2 MiB unless `RUST_MIN_STACK` says otherwise). The OS may round
+    /// the size up to its page size or minimum.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .thread_stack_size(8 * 1024 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.threads.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each new thread of the runtime (workers and blocking pool) before it
+    /// does anything else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt);
+    /// assert_eq!(started.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.threads.on_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each thread of the runtime (workers and blocking pool) just before it
+    /// exits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let counter = stopped.clone();
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_stop(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt); // joins the workers
+    /// assert_eq!(stopped.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.threads.on_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on a worker (or the thread driving a current-thread runtime) each time it
+    /// is about to sleep for lack of work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let parks = Arc::new(AtomicUsize::new(0));
+    /// let counter = parks.clone();
+    /// let rt = flywheel::Builder::new_current_thread()
+    ///     .on_thread_park(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(flywheel::time::sleep(std::time::Duration::from_millis(5)));
+    /// assert!(parks.load(Ordering::SeqCst) >= 1);
+    /// ```
+    pub fn on_thread_park<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.threads.on_park = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on a worker (or the thread driving a current-thread runtime) each time it
+    /// wakes from the sleep [`on_thread_park`](Builder::on_thread_park) announced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let unparks = Arc::new(AtomicUsize::new(0));
+    /// let counter = unparks.clone();
+    /// let rt = flywheel::Builder::new_current_thread()
+    ///     .on_thread_unpark(move || {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(flywheel::time::sleep(std::time::Duration::from_millis(5)));
+    /// assert!(unparks.load(Ordering::SeqCst) >= 1);
+    /// ```
+    pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.threads.on_unpark = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets how many tasks a thread runs between two looks at the runtime's shared queue
+    /// (remote spawns and wake-ups) before its own queue: default 61 on a multi-thread
+    /// runtime, 31 on a current-thread one.
+    ///
+    /// Smaller values start remotely queued tasks sooner when a thread is busy with local
+    /// ones, at the cost of more contention on the shared queue; 1 looks there before
+    /// every task.
+    ///
+    /// # Panics
+    ///
+    /// When `ticks` is zero: the interval is a count of tasks, at least 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().global_queue_interval(31).build().unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 2 })).unwrap(), 2);
+    /// ```
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(
+            ticks > 0,
+            "global_queue_interval must be at least 1 (1 checks the shared queue before every \
+             task); leave it unset for the default"
+        );
+        self.global_queue_interval = Some(ticks);
+        self
+    }
+
+    /// Sets how many tasks a busy thread runs between two non-blocking looks at I/O events
+    /// and timers (default 61).
+    ///
+    /// Smaller values deliver I/O readiness and timer expiries sooner while threads are
+    /// busy, at the cost of more system calls; 1 looks after every task.
+    ///
+    /// # Panics
+    ///
+    /// When `ticks` is zero: the interval is a count of tasks, at least 1.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().event_interval(11).build().unwrap();
+    /// rt.block_on(flywheel::time::sleep(std::time::Duration::from_millis(1)));
+    /// ```
+    #[track_caller]
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(
+            ticks > 0,
+            "event_interval must be at least 1 (1 polls I/O and timers after every task); \
+             leave it unset for the default of 61"
+        );
+        self.event_interval = ticks;
+        self
+    }
+
+    /// Sets the most I/O events taken from the OS per poll of the reactor (default 1024).
+    /// Events beyond it wait for the next poll.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is zero: a poll must be able to take at least one event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_multi_thread().max_io_events_per_tick(256).build().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = flywheel::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     assert!(listener.local_addr().is_ok());
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn max_io_events_per_tick(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "max_io_events_per_tick must be at least 1; leave it unset for the default of 1024"
+        );
+        self.max_io_events_per_tick = n;
         self
     }
 
@@ -214,19 +491,32 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let (driver, driver_handle) = driver::Driver::new(self.start_paused)?;
-        let blocking = blocking::Pool::new(self.max_blocking_threads, self.thread_name.clone());
+        let (driver, driver_handle) =
+            driver::Driver::new(self.start_paused, self.max_io_events_per_tick)?;
+        let blocking = blocking::Pool::new(self.max_blocking_threads);
         let (scheduler, launch) = match self.flavor {
-            Flavor::CurrentThread => (
-                Scheduler::CurrentThread(current_thread::CurrentThread::new()),
-                None,
-            ),
+            Flavor::CurrentThread => {
+                let intervals = Intervals {
+                    global_queue: self
+                        .global_queue_interval
+                        .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL_CURRENT),
+                    event: self.event_interval,
+                };
+                let shared = current_thread::CurrentThread::new(intervals);
+                (Scheduler::CurrentThread(shared), None)
+            }
             Flavor::MultiThread => {
                 let n = match self.worker_threads {
                     Some(n) => n,
                     None => default_worker_threads(std::env::var_os(WORKER_THREADS_ENV))?,
                 };
-                let (shared, launch) = worker::MultiThread::new(n);
+                let intervals = Intervals {
+                    global_queue: self
+                        .global_queue_interval
+                        .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL_MULTI),
+                    event: self.event_interval,
+                };
+                let (shared, launch) = worker::MultiThread::new(n, intervals);
                 (Scheduler::MultiThread(shared), Some(launch))
             }
         };
@@ -236,6 +526,7 @@ impl Builder {
             blocking,
             driver: Mutex::new(driver),
             driver_handle,
+            threads: self.threads.clone(),
         });
         let handle = Handle { shared };
         let runtime = Runtime::from_handle(handle.clone());
@@ -245,7 +536,7 @@ impl Builder {
                 .current_thread()
                 .install_core(Arc::as_ptr(&handle.shared)),
             // On failure, dropping `runtime` stops the workers already started.
-            Some(launch) => worker::launch(launch, &handle, &self.thread_name)?,
+            Some(launch) => worker::launch(launch, &handle)?,
         }
         Ok(runtime)
     }
@@ -274,9 +565,12 @@ impl fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
-            .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("start_paused", &self.start_paused)
+            .field("threads", &self.threads)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .field("max_io_events_per_tick", &self.max_io_events_per_tick)
             .finish()
     }
 }

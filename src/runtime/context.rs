@@ -25,6 +25,18 @@ pub(crate) const TLS_DESTROYED_BLOCK_ON: &str = "cannot call `block_on` while th
     running scheduler in one. Finish the work before the thread exits, or hand it to a \
     runtime through a `Handle::spawn`";
 
+/// Told to users who drop the guards of `Runtime::enter` / `Handle::enter` out of order.
+pub(crate) const ENTER_OUT_OF_ORDER: &str = "`EnterGuard`s dropped out of order: the guards \
+    returned by `Runtime::enter` and `Handle::enter` must be dropped in the reverse order \
+    they were made (and not kept past the `block_on` or task they were made in); keep each \
+    guard in its own scope, or enter the runtimes one at a time";
+
+/// Told to users who call `block_in_place` where no worker can hand its tasks on.
+pub(crate) const BLOCK_IN_PLACE_NOT_WORKER: &str = "`block_in_place` can only be called \
+    on a multi-thread runtime: on a current-thread runtime no other thread could run \
+    the tasks it would stall. Run the \
+    blocking code with `flywheel::spawn_blocking(f).await` instead";
+
 /// Told to users who call `Handle::block_on` on a runtime that was dropped.
 pub(crate) const SHUT_DOWN_BLOCK_ON: &str = "cannot `block_on` this runtime: \
     it was shut down (its `Runtime` was dropped), so nothing can run its tasks or timers; \
@@ -34,6 +46,11 @@ struct Context {
     handle: RefCell<Option<Handle>>,
     core: RefCell<Option<Core>>,
     in_runtime: Cell<bool>,
+    /// How many enter guards are alive on this thread: each remembers its depth, so one
+    /// dropped out of order is caught.
+    depth: Cell<usize>,
+    /// Set once a worker thread handed its core on in `block_in_place`.
+    left_worker: Cell<bool>,
 }
 
 thread_local! {
@@ -42,6 +59,8 @@ thread_local! {
             handle: RefCell::new(None),
             core: RefCell::new(None),
             in_runtime: Cell::new(false),
+            depth: Cell::new(0),
+            left_worker: Cell::new(false),
         }
     };
 }
@@ -80,6 +99,50 @@ pub(crate) fn in_runtime() -> bool {
 pub(crate) struct EnterGuard {
     prev: Option<Handle>,
     was_in_runtime: bool,
+    /// The thread's guard count once this one was made; 0 when nothing was entered.
+    depth: usize,
+}
+
+impl EnterGuard {
+    /// Whether a guard made after this one on this thread is still alive: dropping this
+    /// one now is out of order.
+    pub(crate) fn has_inner_guards(&self) -> bool {
+        self.depth != 0
+            && CONTEXT
+                .try_with(|c| c.depth.get() > self.depth)
+                .unwrap_or(false)
+    }
+}
+
+/// Sets `in_runtime` for the duration of a `block_in_place` closure and restores it after,
+/// even when the closure panics.
+pub(crate) struct InRuntimeReset(bool);
+
+/// Marks this thread as not driving a runtime until the returned value drops.
+pub(crate) fn exit_runtime() -> InRuntimeReset {
+    InRuntimeReset(
+        CONTEXT
+            .try_with(|c| c.in_runtime.replace(false))
+            .unwrap_or(false),
+    )
+}
+
+impl Drop for InRuntimeReset {
+    fn drop(&mut self) {
+        let was = self.0;
+        let _ = CONTEXT.try_with(|c| c.in_runtime.set(was));
+    }
+}
+
+/// Records that this thread gave its worker core away (`block_in_place`): it finishes the
+/// poll it is in and exits.
+pub(crate) fn mark_left_worker() {
+    let _ = CONTEXT.try_with(|c| c.left_worker.set(true));
+}
+
+/// Whether this thread gave its worker core away.
+pub(crate) fn left_worker() -> bool {
+    CONTEXT.try_with(|c| c.left_worker.get()).unwrap_or(false)
 }
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
@@ -91,12 +154,20 @@ pub(crate) fn enter(handle: &Handle) -> EnterGuard {
     let entered = CONTEXT.try_with(|c| EnterGuard {
         prev: c.handle.replace(Some(handle.clone())),
         was_in_runtime: c.in_runtime.get(),
+        depth: push_depth(c),
     });
     // Built only when needed: an unused guard would "restore" an empty context on drop.
     entered.unwrap_or_else(|_| EnterGuard {
         prev: None,
         was_in_runtime: false,
+        depth: 0,
     })
+}
+
+fn push_depth(c: &Context) -> usize {
+    let depth = c.depth.get() + 1;
+    c.depth.set(depth);
+    depth
 }
 
 /// Like `enter`, for a thread that is about to drive a runtime (a worker or `block_on`).
@@ -114,6 +185,7 @@ pub(crate) fn enter_runtime(handle: &Handle) -> EnterGuard {
         Some(EnterGuard {
             prev: c.handle.replace(Some(handle.clone())),
             was_in_runtime: false,
+            depth: push_depth(c),
         })
     });
     match entered {
@@ -125,10 +197,22 @@ pub(crate) fn enter_runtime(handle: &Handle) -> EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        if self.depth == 0 {
+            return;
+        }
         let prev = self.prev.take();
         let was = self.was_in_runtime;
+        let depth = self.depth;
         let old = CONTEXT.try_with(|c| {
+            // A guard made before this one was dropped first (out of order, which panicked
+            // there) and already restored what was current before it: nothing to undo.
+            if c.depth.get() < depth {
+                return prev;
+            }
+            // Also when guards made after this one are still alive (this drop is the out of
+            // order one): back to the state before this guard, and those become stale.
             c.in_runtime.set(was);
+            c.depth.set(depth - 1);
             c.handle.replace(prev)
         });
         // Dropped outside the borrow: it may be the last reference to a runtime.

@@ -25,8 +25,9 @@ pub(crate) struct DriverHandle {
 }
 
 impl Driver {
-    pub(crate) fn new(start_paused: bool) -> io::Result<(Driver, DriverHandle)> {
-        let (io, io_handle) = reactor::Reactor::new()?;
+    /// `max_events`: the most I/O events taken from the OS per poll.
+    pub(crate) fn new(start_paused: bool, max_events: usize) -> io::Result<(Driver, DriverHandle)> {
+        let (io, io_handle) = reactor::Reactor::new(max_events)?;
         let time = time::TimeHandle::new(start_paused);
         Ok((
             Driver { io },

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -10,7 +11,7 @@ use parking_lot::Mutex;
 use crate::runtime::blocking::{self, BlockingSchedule, BlockingTask};
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
-use crate::runtime::{context, driver};
+use crate::runtime::{context, driver, thread};
 use crate::task::cell::{Cell, Task};
 use crate::task::schedule::{Reason, Schedule};
 use crate::task::JoinHandle;
@@ -23,6 +24,8 @@ pub(crate) struct RuntimeShared {
     /// Locked by the idle thread that blocks in it.
     pub(crate) driver: Mutex<driver::Driver>,
     pub(crate) driver_handle: driver::DriverHandle,
+    /// Names, stack size and hooks of the runtime's threads.
+    pub(crate) threads: thread::ThreadConfig,
 }
 
 impl RuntimeShared {
@@ -98,6 +101,73 @@ impl fmt::Display for TryCurrentError {
 }
 
 impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime entered on this thread; returned by [`Handle::enter`] and
+/// [`Runtime::enter`](crate::Runtime::enter).
+///
+/// While it lives, [`flywheel::spawn`](crate::spawn), [`Handle::current`], timers and
+/// socket constructors work from ordinary (synchronous) code on this thread, using the
+/// entered runtime. Dropping it makes the previously entered runtime (or none) current
+/// again.
+///
+/// # Panics
+///
+/// Guards nest, and must be dropped in the reverse order they were made: dropping one while
+/// a guard made after it is still alive panics.
+///
+/// # Examples
+///
+/// ```
+/// let rt = flywheel::Runtime::new().unwrap();
+/// let task = {
+///     let _guard = rt.enter();
+///     flywheel::spawn(async { 7 })
+/// };
+/// assert_eq!(rt.block_on(task).unwrap(), 7);
+/// ```
+#[must_use = "the runtime is entered only while the guard lives: bind it to a variable"]
+pub struct EnterGuard<'a> {
+    inner: context::EnterGuard,
+    /// Tied to the handle it entered, and to this thread (`!Send`): it restores this
+    /// thread's context.
+    _handle: PhantomData<(&'a Handle, *const ())>,
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        // Panicking while already unwinding would abort: the context is restored anyway.
+        if self.inner.has_inner_guards() && !std::thread::panicking() {
+            panic!("{}", context::ENTER_OUT_OF_ORDER);
+        }
+    }
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// The kind of scheduler a runtime runs, from [`Handle::runtime_flavor`].
+///
+/// # Examples
+///
+/// ```
+/// use flywheel::RuntimeFlavor;
+///
+/// let rt = flywheel::Builder::new_current_thread().build().unwrap();
+/// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Every task runs on the thread inside `block_on`
+    /// ([`Builder::new_current_thread`](crate::Builder::new_current_thread)).
+    CurrentThread,
+    /// Tasks run on a pool of work-stealing worker threads
+    /// ([`Builder::new_multi_thread`](crate::Builder::new_multi_thread)).
+    MultiThread,
+}
 
 impl Handle {
     /// The handle of the runtime this thread is running in.
@@ -236,6 +306,59 @@ impl Handle {
         match &self.shared.scheduler {
             Scheduler::CurrentThread(_) => current_thread::block_on(self, future),
             Scheduler::MultiThread(_) => worker::block_on(self, future),
+        }
+    }
+
+    /// Makes this runtime the current one on this thread until the returned guard drops.
+    ///
+    /// Use it to call [`flywheel::spawn`](crate::spawn), [`Handle::current`] or create
+    /// timers and sockets from synchronous code that has a handle but is not inside the
+    /// runtime. Entering does not run anything: tasks spawned meanwhile run on the
+    /// runtime's workers (on a current-thread runtime: in its next `block_on`).
+    ///
+    /// # Panics
+    ///
+    /// The guard panics when dropped while a guard made after it (by this function or
+    /// [`Runtime::enter`](crate::Runtime::enter)) is still alive: drop guards in reverse
+    /// order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// std::thread::spawn(move || {
+    ///     let _guard = handle.enter();
+    ///     assert!(flywheel::Handle::try_current().is_ok());
+    ///     let task = flywheel::spawn(async { "from a plain thread" });
+    ///     assert_eq!(handle.block_on(task).unwrap(), "from a plain thread");
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            inner: context::enter(self),
+            _handle: PhantomData,
+        }
+    }
+
+    /// The flavour of this runtime's scheduler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use flywheel::RuntimeFlavor;
+    ///
+    /// flywheel::run(async {
+    ///     let flavor = flywheel::Handle::current().runtime_flavor();
+    ///     assert_eq!(flavor, RuntimeFlavor::MultiThread);
+    /// });
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.shared.scheduler {
+            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The runtime: `Runtime`, and the `run`/`spawn` shortcuts.
 
+mod block_in_place;
 pub(crate) mod block_on;
 pub(crate) mod blocking;
 mod builder;
@@ -8,10 +9,12 @@ pub(crate) mod driver;
 mod handle;
 mod park;
 pub(crate) mod scheduler;
+pub(crate) mod thread;
 
+pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub(crate) use handle::RuntimeShared;
-pub use handle::{Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 
 use std::fmt;
 use std::future::Future;
@@ -159,6 +162,30 @@ impl Runtime {
         &self.handle
     }
 
+    /// Makes this runtime the current one on this thread until the guard drops; see
+    /// [`Handle::enter`].
+    ///
+    /// # Panics
+    ///
+    /// The guard panics when dropped while a guard made after it is still alive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = flywheel::Runtime::new().unwrap();
+    /// let nap = {
+    ///     let _guard = rt.enter();
+    ///     // Timers and spawns need a current runtime: the guard provides it.
+    ///     flywheel::time::sleep(Duration::from_millis(1))
+    /// };
+    /// rt.block_on(nap);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
     /// Shuts the runtime down, waiting at most `timeout` for worker and blocking threads.
     ///
     /// Every unfinished task is cancelled (its future dropped, as for `drop`: see
@@ -194,10 +221,12 @@ impl Runtime {
             Scheduler::MultiThread(mt) => {
                 // Dropped inside one of its own tasks: this worker cannot wait for itself.
                 // It exits when the poll it is in returns.
+                // Also from a `block_in_place` closure: the thread gave its core away but
+                // still counts as a worker until it returns.
                 let own_worker = context::with_core(|core| {
                     matches!(core, Some(scheduler::Core::MultiThread(core))
                         if core.runs(Arc::as_ptr(shared)))
-                });
+                }) || mt.is_worker_thread();
                 let deadline = if own_worker {
                     Some(Instant::now())
                 } else {

@@ -27,6 +27,7 @@ pub(crate) mod state;
 mod wait;
 mod yield_now;
 
+pub use crate::runtime::block_in_place;
 pub use as_completed::{as_completed, AsCompleted};
 pub use error::JoinError;
 pub use gather::{join_all, try_join_all, JoinAll, TryJoinAll, TryJoinError};

@@ -38,6 +38,7 @@ use futures_task::{waker_ref, ArcWake};
 use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
+use crate::runtime::builder::Intervals;
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::{self, Reason};
@@ -45,10 +46,6 @@ use crate::runtime::{context, Handle};
 use crate::task::cell::Task;
 use crate::task::coop;
 
-/// Ticks between checks of the injector before the run queue.
-const GLOBAL_QUEUE_INTERVAL: u32 = 31;
-/// Ticks between two non-blocking polls of the driver by a busy thread.
-const EVENT_INTERVAL: u32 = 61;
 /// Most tasks moved from the injector to the run queue at once.
 const INJECTOR_BATCH: usize = 64;
 
@@ -64,6 +61,10 @@ pub(crate) struct CurrentThread {
     /// The core holder's `block_on` future was woken.
     woken: AtomicBool,
     is_shutdown: AtomicBool,
+    /// Ticks between checks of the injector before the run queue (`GLOBAL_QUEUE_INTERVAL`),
+    /// and between two non-blocking polls of the driver by a busy thread (`EVENT_INTERVAL`):
+    /// `Builder::global_queue_interval` and `Builder::event_interval`.
+    intervals: Intervals,
 }
 
 /// What the thread inside `block_on` owns.
@@ -73,10 +74,12 @@ pub(crate) struct Core {
     /// Tasks that yielded (or were woken during their own poll), waiting for their turn.
     deferred: VecDeque<Task>,
     tick: u32,
+    /// Ticks left until the next injector check (`scheduler::countdown`).
+    until_global_queue: u32,
 }
 
 impl CurrentThread {
-    pub(crate) fn new() -> CurrentThread {
+    pub(crate) fn new(intervals: Intervals) -> CurrentThread {
         let (parker, unparker) = Parker::new();
         CurrentThread {
             injector: Injector::new(),
@@ -86,6 +89,7 @@ impl CurrentThread {
             waiters: Mutex::new(Vec::new()),
             woken: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
+            intervals,
         }
     }
 
@@ -96,6 +100,7 @@ impl CurrentThread {
             queue: VecDeque::new(),
             deferred: VecDeque::new(),
             tick: 0,
+            until_global_queue: self.intervals.global_queue,
         });
     }
 
@@ -195,9 +200,9 @@ impl Core {
     /// the driver is due) or park (nothing is left).
     fn next_task(&mut self, ct: &CurrentThread, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
-        if (self.tick % GLOBAL_QUEUE_INTERVAL == 0 || self.queue.is_empty())
-            && !ct.injector.is_empty()
-        {
+        let global_queue_due =
+            scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
+        if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
             if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
             }
@@ -205,7 +210,7 @@ impl Core {
         if let Some(task) = self.queue.pop_front() {
             return Some(task);
         }
-        if self.deferred.is_empty() || since_driver >= EVENT_INTERVAL {
+        if self.deferred.is_empty() || since_driver >= ct.intervals.event {
             return None;
         }
         self.release_deferred();
@@ -331,7 +336,8 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             }
         }
         let mut ran = 0;
-        while ran < EVENT_INTERVAL {
+        let event_interval = ct.intervals.event;
+        while ran < event_interval {
             let Some(task) = with_core(|core| core.next_task(ct, since_driver + ran)) else {
                 break;
             };
@@ -339,13 +345,15 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             ran += 1;
         }
         since_driver += ran;
-        let nothing_left = ran < EVENT_INTERVAL
+        let nothing_left = ran < event_interval
             && !ct.woken.load(Acquire)
             && with_core(|core| core.deferred.is_empty());
         if nothing_left {
             since_driver = 0;
-            ct.parker.park(&shared.driver, &shared.driver_handle);
-        } else if since_driver >= EVENT_INTERVAL {
+            shared
+                .threads
+                .parked(|| ct.parker.park(&shared.driver, &shared.driver_handle));
+        } else if since_driver >= event_interval {
             // Busy (the run queue never emptied, only yielded tasks are left, or only the
             // `block_on` future keeps waking itself): look at I/O and timers, and let the
             // yielded tasks queue up again.

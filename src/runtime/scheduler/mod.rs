@@ -9,6 +9,8 @@ pub(crate) mod current_thread;
 mod idle;
 #[cfg(all(test, flywheel_loom))]
 mod loom_idle;
+#[cfg(all(test, flywheel_loom))]
+mod loom_owned;
 pub(crate) mod owned;
 mod queue;
 pub(crate) mod worker;
@@ -30,6 +32,18 @@ pub(crate) enum Scheduler {
 pub(crate) enum Core {
     CurrentThread(current_thread::Core),
     MultiThread(worker::Core),
+}
+
+/// Counts one tick down `left`; true, restarting it at `interval`, every `interval`-th
+/// call: the `tick % interval == 0` of a `Builder` interval without a division per poll.
+#[inline]
+pub(crate) fn countdown(left: &mut u32, interval: u32) -> bool {
+    *left -= 1;
+    if *left == 0 {
+        *left = interval;
+        return true;
+    }
+    false
 }
 
 /// A runtime's tasks are scheduled through its `Handle`: from one of its own threads to that

@@ -1,86 +1,236 @@
 //! The set of a runtime's live tasks, so shutdown can drop every future exactly once —
 //! including tasks that sit idle with their wakers held elsewhere.
 //!
-//! Sharded by the task's address so spawns and completions on different threads rarely take
-//! the same lock; a task's slot key is kept in its header.
+//! Sharded by the thread that spawns: worker `i` inserts into its home shard
+//! `i % HOME_SHARDS`, any other thread into a remote shard picked once per thread. A task's
+//! key (shard and slot) is kept in its header. So a spawn takes a lock nobody else wants,
+//! whose lines stay in the spawner's cache, and a task that completes on the worker that
+//! spawned it is removed the same way. A worker that completes a task of another shard does
+//! not take that shard's lock for it: it collects the key in its `Released` list and removes
+//! `RELEASE_BATCH` of them at a time (and all of them before it parks), one lock per shard,
+//! so a spawner and the workers that run its tasks bounce a shard's lock and slot lines once
+//! per batch instead of once per task. A released key's slot is not reused before its batch
+//! is removed, so a key never names another task.
+//!
+//! Shutdown closes every shard under its lock and takes what is left (some of it may be
+//! complete and waiting in a `Released` list: shutting such a task down does nothing); an
+//! insert that finds its shard closed is refused, so a spawn racing shutdown is either taken
+//! by it or refused, never lost. Tasks are dropped outside the locks.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 
-use parking_lot::Mutex;
-
+use crate::runtime::context;
+use crate::runtime::scheduler::Core;
+use crate::sync::Mutex;
 use crate::task::cell::Task;
 
-/// Number of shards (a power of two).
-const SHARDS: usize = 16;
+/// Shards for the runtime's workers (worker `i` uses `i % HOME_SHARDS`).
+const HOME_SHARDS: usize = 16;
+/// Shards for every other thread (a thread keeps the one it was given first).
+const REMOTE_SHARDS: usize = 16;
+/// Bits of a key that name its shard; the slot is in the others.
+const SHARD_BITS: u32 = 5;
+/// Mask of the shard bits of a key.
+const SHARD_MASK: usize = (1 << SHARD_BITS) - 1;
+/// Removals of other shards' tasks a worker collects before it takes their locks.
+const RELEASE_BATCH: usize = 32;
 
-#[derive(Default)]
-struct Shard {
-    slots: Vec<Option<Task>>,
+const _: () = assert!(HOME_SHARDS + REMOTE_SHARDS == 1 << SHARD_BITS);
+
+/// Numbers the threads that spawn from outside a runtime's workers.
+static NEXT_REMOTE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's remote shard, in every runtime.
+    static REMOTE_SHARD: usize = HOME_SHARDS + NEXT_REMOTE.fetch_add(1, Relaxed) % REMOTE_SHARDS;
+}
+
+/// A value alone on its cache lines (two: the adjacent-line prefetcher pairs them), so that
+/// shards used by different threads do not share one.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+struct Shard<T> {
+    slots: Vec<Option<T>>,
     free: Vec<usize>,
     closed: bool,
 }
 
-/// The owned set.
-pub(crate) struct OwnedTasks {
-    shards: Box<[Mutex<Shard>]>,
+/// The sharded slot table, generic so the loom model can fill it with counters.
+pub(crate) struct Set<T> {
+    shards: Box<[Padded<Mutex<Shard<T>>>]>,
 }
 
-impl OwnedTasks {
-    pub(crate) fn new() -> OwnedTasks {
-        OwnedTasks {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+impl<T: Clone> Set<T> {
+    pub(crate) fn new() -> Set<T> {
+        Set::with_shards(SHARD_MASK + 1)
+    }
+
+    /// A set with only `count` shards (at most `SHARD_MASK + 1`): the loom model uses two.
+    pub(crate) fn with_shards(count: usize) -> Set<T> {
+        debug_assert!(count <= SHARD_MASK + 1);
+        Set {
+            shards: (0..count)
+                .map(|_| {
+                    Padded(Mutex::new(Shard {
+                        slots: Vec::new(),
+                        free: Vec::new(),
+                        closed: false,
+                    }))
+                })
+                .collect(),
         }
     }
 
-    /// Adds a task that was just spawned. `false` when the runtime is shut down: the caller
-    /// must cancel it instead of queueing it.
-    pub(crate) fn insert(&self, task: &Task) -> bool {
-        // Bits 6.. of the address differ between allocations; lower ones are alignment.
-        let shard_index = (Arc::as_ptr(task) as *const () as usize >> 6) & (SHARDS - 1);
-        let mut shard = self.shards[shard_index].lock();
-        if shard.closed {
-            return false;
+    /// Stores a clone of `item` in `shard`; its key, or `None` once the set is closed.
+    pub(crate) fn insert(&self, item: &T, shard: usize) -> Option<usize> {
+        let mut guard = self.shards[shard].0.lock();
+        if guard.closed {
+            return None;
         }
-        let slot = match shard.free.pop() {
+        let slot = match guard.free.pop() {
             Some(slot) => {
-                shard.slots[slot] = Some(task.clone());
+                guard.slots[slot] = Some(item.clone());
                 slot
             }
             None => {
-                shard.slots.push(Some(task.clone()));
-                shard.slots.len() - 1
+                guard.slots.push(Some(item.clone()));
+                guard.slots.len() - 1
             }
         };
-        task.header()
-            .owned_key
-            .store(slot * SHARDS + shard_index, Relaxed);
-        true
+        Some(slot << SHARD_BITS | shard)
     }
 
-    /// Removes a completed task.
-    pub(crate) fn remove(&self, key: usize) {
-        let task = {
-            let mut shard = self.shards[key % SHARDS].lock();
-            let task = shard.slots.get_mut(key / SHARDS).and_then(Option::take);
-            if task.is_some() {
-                shard.free.push(key / SHARDS);
-            }
-            task
-        };
-        // Dropped outside the lock: the last reference may run arbitrary destructors.
-        drop(task);
+    /// Takes the item under `key` out (`None` when shutdown took it already). The caller
+    /// drops it, outside the lock.
+    pub(crate) fn remove(&self, key: usize) -> Option<T> {
+        let mut shard = self.shards[key & SHARD_MASK].0.lock();
+        take_slot(&mut shard, key >> SHARD_BITS)
     }
 
-    /// Refuses new tasks from now on and returns every live one.
-    pub(crate) fn close_and_take_all(&self) -> Vec<Task> {
+    /// Takes the items under `keys` out into `out`, one lock per shard; empties `keys`.
+    pub(crate) fn remove_all(&self, keys: &mut Vec<usize>, out: &mut Vec<T>) {
+        keys.sort_unstable_by_key(|key| key & SHARD_MASK);
+        let mut rest = &keys[..];
+        while let Some(&first) = rest.first() {
+            let shard_index = first & SHARD_MASK;
+            let run = rest
+                .iter()
+                .position(|key| key & SHARD_MASK != shard_index)
+                .unwrap_or(rest.len());
+            let mut shard = self.shards[shard_index].0.lock();
+            out.extend(
+                rest[..run]
+                    .iter()
+                    .filter_map(|key| take_slot(&mut shard, key >> SHARD_BITS)),
+            );
+            drop(shard);
+            rest = &rest[run..];
+        }
+        keys.clear();
+    }
+
+    /// Refuses new items from now on and returns every one still there.
+    pub(crate) fn close_and_take_all(&self) -> Vec<T> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            let mut shard = shard.lock();
+            let mut shard = shard.0.lock();
             shard.closed = true;
             shard.free.clear();
             all.extend(shard.slots.drain(..).flatten());
         }
         all
+    }
+}
+
+fn take_slot<T>(shard: &mut Shard<T>, slot: usize) -> Option<T> {
+    let item = shard.slots.get_mut(slot).and_then(Option::take);
+    if item.is_some() {
+        shard.free.push(slot);
+    }
+    item
+}
+
+/// The owned set of a runtime.
+pub(crate) struct OwnedTasks {
+    set: Set<Task>,
+}
+
+impl OwnedTasks {
+    pub(crate) fn new() -> OwnedTasks {
+        OwnedTasks { set: Set::new() }
+    }
+
+    /// Adds a task that was just spawned. `false` when the runtime is shut down: the caller
+    /// must cancel it instead of queueing it.
+    pub(crate) fn insert(&self, task: &Task) -> bool {
+        let home = context::with_core(|core| match core {
+            Some(Core::MultiThread(core)) => core.worker_of(self),
+            _ => None,
+        });
+        let shard = match home {
+            Some(worker) => worker % HOME_SHARDS,
+            None => REMOTE_SHARD.try_with(|shard| *shard).unwrap_or(HOME_SHARDS),
+        };
+        match self.set.insert(task, shard) {
+            Some(key) => {
+                task.header().owned_key.store(key, Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a completed task: at once, unless a worker of this runtime completed it and
+    /// another thread spawned it (the worker then batches it, see the module docs).
+    pub(crate) fn remove(&self, key: usize) {
+        let batched = context::with_core(|core| match core {
+            Some(Core::MultiThread(core)) => match core.worker_of(self) {
+                Some(worker) if worker % HOME_SHARDS != key & SHARD_MASK => {
+                    core.release_owned(key);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        });
+        if !batched {
+            // Dropped outside the lock: the last reference may run arbitrary destructors.
+            drop(self.set.remove(key));
+        }
+    }
+
+    /// Refuses new tasks from now on and returns every live one.
+    pub(crate) fn close_and_take_all(&self) -> Vec<Task> {
+        self.set.close_and_take_all()
+    }
+}
+
+/// A worker's keys of completed tasks of other shards, not yet removed.
+#[derive(Default)]
+pub(crate) struct Released {
+    keys: Vec<usize>,
+    /// Tasks just taken out, dropped once every lock is released; kept for its capacity.
+    taken: Vec<Task>,
+}
+
+impl Released {
+    /// Adds `key`; removes the whole batch from `owned` when it is full.
+    pub(crate) fn push(&mut self, key: usize, owned: &OwnedTasks) {
+        self.keys.push(key);
+        if self.keys.len() >= RELEASE_BATCH {
+            self.flush(owned);
+        }
+    }
+
+    /// Removes every collected key from `owned` (a worker does it before it parks, so an
+    /// idle runtime keeps no completed task).
+    pub(crate) fn flush(&mut self, owned: &OwnedTasks) {
+        if self.keys.is_empty() {
+            return;
+        }
+        owned.set.remove_all(&mut self.keys, &mut self.taken);
+        self.taken.clear();
     }
 }

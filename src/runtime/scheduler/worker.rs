@@ -6,7 +6,8 @@
 //! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
 //!    `LIFO_LIMIT` times in a row;
 //! 3. its local queue, then a batch from the injector;
-//! 4. its deferred tasks (below), after a look at the driver;
+//! 4. its deferred tasks (below), after a steal from another worker's queue and a look at
+//!    the driver;
 //! 5. searching: half of another worker's queue, then the injector again;
 //! 6. parking: in the driver when it is free, on a condvar otherwise.
 //!
@@ -29,6 +30,11 @@
 //! when no worker is searching already (`idle.rs`). A searching worker that finds work wakes
 //! the next one if it was the last searcher, so work spreads without a thundering herd.
 //!
+//! Hand-off: `block_in_place` takes the `Core` (queues, LIFO slot, parker) out of the
+//! thread-local context and starts a new worker thread on it (`hand_off`, and the design
+//! note in `runtime/block_in_place.rs`); the old thread finds no core when its poll returns
+//! and leaves the loop.
+//!
 //! Shutdown: `is_shutdown` is set and every worker unparked; each drops the references in its
 //! queues (its `Core`'s `Drop` drains them: the buffer outlives the worker, shared with its
 //! stealer) and exits. The runtime then cancels every owned task on the dropping thread and
@@ -46,25 +52,28 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex};
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
+use crate::runtime::builder::Intervals;
 use crate::runtime::context;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
+use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
 use crate::runtime::scheduler::{self, Reason};
+use crate::runtime::thread::ThreadConfig;
 use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
-/// Ticks between checks of the injector before the local queue (tokio uses 61).
-const GLOBAL_QUEUE_INTERVAL: u32 = 61;
-/// Ticks between non-blocking polls of the driver by a busy worker.
-const EVENT_INTERVAL: u32 = 61;
+// `GLOBAL_QUEUE_INTERVAL` (ticks between checks of the injector before the local queue,
+// default 61 like tokio's) and `EVENT_INTERVAL` (ticks between non-blocking polls of the
+// driver by a busy worker, default 61) are `Builder` settings, kept in each `Core`.
 /// Rounds of `park::spin` a searching worker keeps stealing before it parks.
 const SEARCH_SPIN_ROUNDS: u32 = 64;
-/// Ticks a yielded task may wait in the deferred list while there is other work, before a
-/// maintenance tick sends it back to the local queue (4 × `EVENT_INTERVAL`).
-const DEFER_LIMIT: u32 = 4 * EVENT_INTERVAL;
+/// `DEFER_LIMIT`, the ticks a yielded task may wait in the deferred list while there is
+/// other work before a maintenance tick sends it back to the local queue, is this many
+/// `EVENT_INTERVAL`s.
+const DEFER_ROUNDS: u32 = 4;
 /// A worker whose only work is deferred tasks polls the driver before running them again,
 /// unless it did so less than this long ago: a lone task yielding in a loop then costs a
 /// clock read per round instead of a syscall, and timers and sockets still wait at most this
@@ -85,6 +94,7 @@ pub(crate) struct MultiThread {
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// Threads inside `block_on` on this runtime, for the paused clock's idle check.
     block_on_threads: Mutex<Vec<Arc<ThreadWaker>>>,
+    intervals: Intervals,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -103,6 +113,13 @@ pub(crate) struct Core {
     /// When this worker last polled the driver before flushing `deferred`.
     driver_polled: Instant,
     tick: u32,
+    /// `GLOBAL_QUEUE_INTERVAL`, `EVENT_INTERVAL` and `DEFER_LIMIT` of this runtime.
+    global_queue_interval: u32,
+    event_interval: u32,
+    defer_limit: u32,
+    /// Ticks left until the next injector check and the next maintenance (`countdown`).
+    until_global_queue: u32,
+    until_event: u32,
     searching: bool,
     /// Set while the worker parks. Tasks its own driver turn wakes then go to the stealable
     /// queue, not the LIFO slot: other threads cannot see the slot, and a paused clock whose
@@ -110,6 +127,10 @@ pub(crate) struct Core {
     parked: bool,
     rand: u32,
     handle: Handle,
+    /// This worker's parker: it moves with the core when `block_in_place` hands it on.
+    parker: Arc<Parker>,
+    /// Completed tasks of other owned-set shards, removed in batches (`owned.rs`).
+    released: Released,
 }
 
 /// The per-worker pieces made before the threads start.
@@ -118,7 +139,7 @@ pub(crate) struct Launch {
 }
 
 impl MultiThread {
-    pub(crate) fn new(num_workers: usize) -> (MultiThread, Launch) {
+    pub(crate) fn new(num_workers: usize, intervals: Intervals) -> (MultiThread, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
@@ -138,6 +159,7 @@ impl MultiThread {
             exited: Condvar::new(),
             threads: Mutex::new(Vec::new()),
             block_on_threads: Mutex::new(Vec::new()),
+            intervals,
         };
         (shared, Launch { workers })
     }
@@ -207,6 +229,13 @@ impl MultiThread {
         }
     }
 
+    /// Whether this thread is one of the runtime's worker threads, or one that left the
+    /// worker role in `block_in_place` and has not ended.
+    pub(crate) fn is_worker_thread(&self) -> bool {
+        let me = thread::current().id();
+        self.threads.lock().iter().any(|t| t.thread().id() == me)
+    }
+
     /// Whether `shutdown` has begun.
     pub(crate) fn is_shut_down(&self) -> bool {
         self.is_shutdown.load(Acquire)
@@ -252,23 +281,99 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 }
 
 /// Starts the worker threads.
-pub(crate) fn launch(launch: Launch, handle: &Handle, thread_name: &str) -> std::io::Result<()> {
+pub(crate) fn launch(launch: Launch, handle: &Handle) -> std::io::Result<()> {
     let mt = handle.multi_thread();
+    let threads = &handle.shared.threads;
     for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
-        let handle = handle.clone();
-        *mt.alive.lock() += 1;
-        let spawned = thread::Builder::new()
-            .name(thread_name.to_owned())
-            .spawn(move || run(handle, index, queue, parker));
-        match spawned {
-            Ok(thread) => mt.threads.lock().push(thread),
-            Err(err) => {
-                *mt.alive.lock() -= 1;
-                return Err(err);
-            }
-        }
+        let worker = handle.clone();
+        start_thread(mt, threads, move || run(worker, index, queue, parker))?;
     }
     Ok(())
+}
+
+/// Starts a worker thread running `body`, counted in `alive` until it ends.
+fn start_thread(
+    mt: &MultiThread,
+    threads: &ThreadConfig,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    *mt.alive.lock() += 1;
+    match threads.spawn(body) {
+        Ok(thread) => {
+            let mut threads = mt.threads.lock();
+            // Threads that left the worker role in `block_in_place` have ended: forget
+            // them, so a program calling it in a loop does not pile up join handles.
+            threads.retain(|t| !t.is_finished());
+            threads.push(thread);
+            Ok(())
+        }
+        Err(err) => {
+            *mt.alive.lock() -= 1;
+            Err(err)
+        }
+    }
+}
+
+/// What `block_in_place` may do on this thread.
+pub(crate) enum HandOff {
+    /// This thread is no worker (any more): run the closure outside the runtime.
+    Done,
+    /// Not in a runtime: just run the closure.
+    Outside,
+    /// A current-thread runtime or a `block_on` thread: nobody could take over.
+    Refused,
+}
+
+/// Hands this worker's core to a new worker thread (see `runtime/block_in_place.rs`).
+pub(crate) fn hand_off() -> HandOff {
+    let core = context::with_core(|core| match core {
+        Some(scheduler::Core::MultiThread(core)) => Ok(!core.handle.multi_thread().is_shut_down()),
+        Some(scheduler::Core::CurrentThread(_)) => Err(HandOff::Refused),
+        None => Err(if context::left_worker() {
+            HandOff::Done
+        } else if context::in_runtime() {
+            // Inside `block_on`: no worker role to hand on. A multi-thread runtime's workers
+            // keep running without this thread, so `f` may block it (as in tokio); a
+            // current-thread runtime would stall.
+            let multi = context::with_current(|h| {
+                h.is_some_and(|h| h.runtime_flavor() == crate::RuntimeFlavor::MultiThread)
+            });
+            if multi {
+                HandOff::Done
+            } else {
+                HandOff::Refused
+            }
+        } else {
+            HandOff::Outside
+        }),
+    });
+    match core {
+        Err(other) => return other,
+        // Shutting down: this worker exits after the poll anyway, with nothing to hand on.
+        Ok(false) => return HandOff::Done,
+        Ok(true) => {}
+    }
+    let Some(scheduler::Core::MultiThread(core)) = context::set_core(None) else {
+        unreachable!("the core was there a moment ago");
+    };
+    let handle = core.handle.clone();
+    // The thread takes the core from this slot, so that it stays here if no thread starts.
+    let slot = Arc::new(Mutex::new(Some(core)));
+    let theirs = slot.clone();
+    let worker = handle.clone();
+    let started = start_thread(handle.multi_thread(), &handle.shared.threads, move || {
+        if let Some(core) = theirs.lock().take() {
+            run_core(worker, core);
+        }
+    });
+    if started.is_err() {
+        // No thread to take over: keep the role, and the queued tasks wait for `f`.
+        let core = slot.lock().take().expect("no thread took it");
+        context::set_core(Some(scheduler::Core::MultiThread(core)));
+        return HandOff::Done;
+    }
+    context::mark_left_worker();
+    HandOff::Done
 }
 
 /// Decrements `alive` when the worker thread ends, even by a panic.
@@ -291,8 +396,6 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
 
 fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
     let mt = handle.multi_thread();
-    let _exit = ExitGuard(mt);
-    let _enter = context::enter_runtime(&handle);
     let core = Core {
         runtime: Arc::as_ptr(&handle.shared) as usize,
         index,
@@ -303,16 +406,36 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         deferred_since: 0,
         driver_polled: Instant::now(),
         tick: 0,
+        global_queue_interval: mt.intervals.global_queue,
+        event_interval: mt.intervals.event,
+        defer_limit: mt.intervals.event.saturating_mul(DEFER_ROUNDS),
+        until_global_queue: mt.intervals.global_queue,
+        until_event: mt.intervals.event,
         searching: false,
         parked: false,
         rand: 0x9E37_79B9 ^ (index as u32 + 1).wrapping_mul(0x85EB_CA6B),
         handle: handle.clone(),
+        parker: Arc::new(parker),
+        released: Released::default(),
     };
+    run_core(handle, core);
+}
+
+/// The worker loop, on a new thread or one that took over from a `block_in_place`.
+fn run_core(handle: Handle, core: Core) {
+    let mt = handle.multi_thread();
+    let _exit = ExitGuard(mt);
+    let _enter = context::enter_runtime(&handle);
+    let (index, parker) = (core.index, core.parker.clone());
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
 
     while !mt.is_shutdown.load(Acquire) {
-        let (task, maintenance) = with_core(|core| {
+        // No core: the last task handed it on in `block_in_place`; this thread is done.
+        let Some((task, maintenance)) = context::with_core(|core| {
+            let Some(scheduler::Core::MultiThread(core)) = core else {
+                return None;
+            };
             let next = core.next_task(mt);
             if next.0.is_some() {
                 // A worker woken to search may find its work here (the injector) rather
@@ -320,12 +443,14 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
                 // is ever woken for the tasks it spawns next.
                 core.stop_searching(mt);
             }
-            next
-        });
+            Some(next)
+        }) else {
+            break;
+        };
         if maintenance {
             poll_driver(&handle);
             with_core(|core| {
-                if core.tick.wrapping_sub(core.deferred_since) >= DEFER_LIMIT {
+                if core.tick.wrapping_sub(core.deferred_since) >= core.defer_limit {
                     core.flush_deferred(mt);
                 }
             });
@@ -348,6 +473,12 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
         // Nothing else to run here: the yielded tasks go again, after the driver (unless it
         // was polled a moment ago).
         if with_core(|core| !core.deferred.is_empty()) {
+            // First take what another worker queued and has not started: it may be
+            // preempted, or stuck in a long poll, and a worker with yielders never searches.
+            if let Some(task) = with_core(|core| core.steal_queued(mt)) {
+                task.run();
+                continue;
+            }
             let now = Instant::now();
             if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
                 poll_driver(&handle);
@@ -409,11 +540,15 @@ fn keep_searching(mt: &MultiThread, handle: &Handle) -> Option<Task> {
 
 fn park(mt: &MultiThread, handle: &Handle, index: usize, parker: &Parker) {
     let searching = with_core(|core| {
+        core.released.flush(&core.handle.shared.owned);
         core.parked = true;
         std::mem::take(&mut core.searching)
     });
     let site = Site { mt, handle };
-    let searching = mt.idle.park(index, searching, parker, &site);
+    let searching = handle
+        .shared
+        .threads
+        .parked(|| mt.idle.park(index, searching, parker, &site));
     with_core(|core| {
         core.parked = false;
         core.searching = searching;
@@ -464,6 +599,16 @@ impl Core {
         self.runtime == runtime as usize
     }
 
+    /// This worker's index, if `owned` is its runtime's owned set.
+    pub(crate) fn worker_of(&self, owned: &OwnedTasks) -> Option<usize> {
+        std::ptr::eq(&self.handle.shared.owned, owned).then_some(self.index)
+    }
+
+    /// Removes a completed task of another owned-set shard, in a batch with others.
+    pub(crate) fn release_owned(&mut self, key: usize) {
+        self.released.push(key, &self.handle.shared.owned);
+    }
+
     /// Queues a task on this worker. Always succeeds (returns `None`).
     pub(crate) fn schedule_local(&mut self, task: Task, reason: Reason) -> Option<Task> {
         match reason {
@@ -505,8 +650,8 @@ impl Core {
     /// The next task to run, and whether it is time to poll the driver.
     fn next_task(&mut self, mt: &MultiThread) -> (Option<Task>, bool) {
         self.tick = self.tick.wrapping_add(1);
-        let maintenance = self.tick % EVENT_INTERVAL == 0;
-        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        let maintenance = scheduler::countdown(&mut self.until_event, self.event_interval);
+        if scheduler::countdown(&mut self.until_global_queue, self.global_queue_interval) {
             if let Some(task) = pop_injector(&mt.injector) {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
@@ -547,6 +692,22 @@ impl Core {
         let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
         if found.is_some() {
             self.stop_searching(mt);
+        }
+        found
+    }
+
+    /// Takes half of another worker's queue (or a batch from the injector), without
+    /// counting as searching: for a worker that has work of its own (yielded tasks) and so
+    /// never searches, but must not leave tasks stranded behind a worker that stopped.
+    fn steal_queued(&mut self, mt: &MultiThread) -> Option<Task> {
+        self.rand ^= self.rand << 13;
+        self.rand ^= self.rand >> 17;
+        self.rand ^= self.rand << 5;
+        let start = self.rand as usize % mt.stealers.len();
+        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
+        if found.is_some() && !self.queue.is_empty() {
+            // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
+            mt.notify_parked(&self.handle.shared.driver_handle);
         }
         found
     }
