@@ -5,6 +5,7 @@
 //! the same lock; a task's slot key is kept in its header.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -24,12 +25,23 @@ struct Shard {
 /// The owned set.
 pub(crate) struct OwnedTasks {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard, written under its lock: (alive, spawned) for `Handle::metrics`.
+    counts: Box<[ShardCounts]>,
+}
+
+/// A shard's task counts, in their own cache line; only the shard's lock holder writes.
+#[derive(Default)]
+#[repr(align(128))]
+struct ShardCounts {
+    alive: AtomicUsize,
+    spawned: AtomicU64,
 }
 
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
         OwnedTasks {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            counts: (0..SHARDS).map(|_| ShardCounts::default()).collect(),
         }
     }
 
@@ -55,6 +67,7 @@ impl OwnedTasks {
         task.header()
             .owned_key
             .store(slot * SHARDS + shard_index, Relaxed);
+        self.counts[shard_index].added();
         true
     }
 
@@ -65,6 +78,7 @@ impl OwnedTasks {
             let task = shard.slots.get_mut(key / SHARDS).and_then(Option::take);
             if task.is_some() {
                 shard.free.push(key / SHARDS);
+                self.counts[key % SHARDS].removed(1);
             }
             task
         };
@@ -81,6 +95,31 @@ impl OwnedTasks {
             shard.free.clear();
             all.extend(shard.slots.drain(..).flatten());
         }
+        // Closed and drained: no `insert` or `remove` changes a count any more.
+        self.counts.iter().for_each(|c| c.alive.store(0, Relaxed));
         all
+    }
+
+    /// Tasks spawned and not yet removed (for `RuntimeMetrics::num_alive_tasks`).
+    pub(crate) fn num_alive(&self) -> usize {
+        self.counts.iter().map(|c| c.alive.load(Relaxed)).sum()
+    }
+
+    /// Tasks ever inserted (for `RuntimeMetrics::spawned_tasks_count`).
+    pub(crate) fn num_spawned(&self) -> u64 {
+        self.counts.iter().map(|c| c.spawned.load(Relaxed)).sum()
+    }
+}
+
+impl ShardCounts {
+    /// A task joined the shard; the caller holds the shard's lock.
+    fn added(&self) {
+        self.alive.store(self.alive.load(Relaxed) + 1, Relaxed);
+        self.spawned.store(self.spawned.load(Relaxed) + 1, Relaxed);
+    }
+
+    /// `n` tasks left the shard; the caller holds the shard's lock.
+    fn removed(&self, n: usize) {
+        self.alive.store(self.alive.load(Relaxed) - n, Relaxed);
     }
 }
