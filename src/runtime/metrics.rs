@@ -12,6 +12,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::scheduler::Flavor;
@@ -37,7 +38,8 @@ pub(crate) struct WorkerStats {
 #[derive(Debug)]
 pub(crate) struct SchedulerStats {
     epoch: Instant,
-    workers: Box<[WorkerStats]>,
+    /// Shared so a current-thread `Core` can hold its own without a lookup per task.
+    workers: Box<[Arc<WorkerStats>]>,
     forced_yields: AtomicU64,
 }
 
@@ -45,13 +47,18 @@ impl SchedulerStats {
     pub(crate) fn new(num_workers: usize) -> SchedulerStats {
         SchedulerStats {
             epoch: Instant::now(),
-            workers: (0..num_workers).map(|_| WorkerStats::default()).collect(),
+            workers: (0..num_workers).map(|_| Arc::default()).collect(),
             forced_yields: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn worker(&self, index: usize) -> &WorkerStats {
         &self.workers[index]
+    }
+
+    /// Worker `index`'s counters, for a core to keep.
+    pub(crate) fn worker_arc(&self, index: usize) -> Arc<WorkerStats> {
+        self.workers[index].clone()
     }
 
     fn now_ns(&self) -> u64 {

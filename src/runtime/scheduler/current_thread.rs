@@ -39,7 +39,7 @@ use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::builder::Intervals;
-use crate::runtime::metrics::SchedulerStats;
+use crate::runtime::metrics::{SchedulerStats, WorkerStats};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::{self, Kind};
@@ -78,6 +78,8 @@ pub(crate) struct Core {
     tick: u32,
     /// Ticks left until the next injector check (`scheduler::countdown`).
     until_global_queue: u32,
+    /// This thread's counters (worker 0 of `Shared::stats`).
+    stats: Arc<WorkerStats>,
 }
 
 impl Shared {
@@ -104,6 +106,7 @@ impl Shared {
             deferred: VecDeque::new(),
             tick: 0,
             until_global_queue: self.intervals.global_queue,
+            stats: self.stats.worker_arc(0),
         });
     }
 
@@ -192,10 +195,7 @@ impl Core {
             Kind::Yield => self.deferred.push_back(task),
             Kind::Spawn | Kind::Wake => self.queue.push_back(task),
         }
-        if let Some(t) = self.queue.back() {
-            let ct = t.header().handle.shared.current_thread();
-            ct.stats.worker(0).set_local_depth(self.queue.len());
-        }
+        self.stats.set_local_depth(self.queue.len());
         None
     }
 
@@ -205,8 +205,7 @@ impl Core {
     fn next_task(&mut self, ct: &Shared, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
         // Stored before the pop below, so one more than left while tasks remain; 0 at idle.
-        ct.stats
-            .worker(0)
+        self.stats
             .set_local_depth(self.queue.len().saturating_sub(1));
         let global_queue_due =
             scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
