@@ -38,6 +38,7 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match context::budget() {
         UNCONSTRAINED => Poll::Ready(()),
         0 => {
+            crate::runtime::metrics::count_forced_yield();
             cx.waker().wake_by_ref();
             Poll::Pending
         }

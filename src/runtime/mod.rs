@@ -8,6 +8,7 @@ pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
+mod metrics;
 mod park;
 pub(crate) mod scheduler;
 pub(crate) mod thread;
@@ -16,6 +17,7 @@ pub use block_in_place::block_in_place;
 pub(crate) use block_on::ThreadWaker;
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use metrics::RuntimeMetrics;
 
 use std::fmt;
 use std::future::Future;
