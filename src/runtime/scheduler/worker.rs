@@ -467,6 +467,7 @@ fn run_core(handle: Handle, core: Core) {
             // First take what another worker queued and has not started: it may be
             // preempted, or stuck in a long poll, and a worker with yielders never searches.
             if let Some(task) = with_core(|core| core.steal_queued(mt)) {
+                stats.poll();
                 task.run();
                 continue;
             }
