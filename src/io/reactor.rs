@@ -14,6 +14,8 @@
 //! dropped source never reaches a new source that reuses the slot.
 
 use std::io;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +56,8 @@ pub(crate) struct IoHandle {
     waker: mio::Waker,
     registry: mio::Registry,
     slab: Mutex<Slab>,
+    /// Ready events dispatched so far (`RuntimeMetrics::io_driver_ready_count`).
+    ready_count: AtomicU64,
 }
 
 struct Slot {
@@ -164,6 +168,7 @@ impl Reactor {
                 waker,
                 registry,
                 slab: Mutex::new(Slab::default()),
+                ready_count: AtomicU64::new(0),
             },
         ))
     }
@@ -190,6 +195,9 @@ impl Reactor {
                 }
             }
         }
+        handle
+            .ready_count
+            .fetch_add(self.ready.len() as u64, Relaxed);
         for (io, ready) in self.ready.drain(..) {
             io.set_readiness(ready, self.tick, &mut self.wakers);
         }
@@ -199,6 +207,11 @@ impl Reactor {
 }
 
 impl IoHandle {
+    /// Ready events dispatched so far.
+    pub(crate) fn ready_count(&self) -> u64 {
+        self.ready_count.load(Relaxed)
+    }
+
     pub(crate) fn unpark(&self) {
         // Failing to write the eventfd only happens when it is full, which already means a
         // wake-up is pending.

@@ -25,8 +25,7 @@ use crate::io::reactor::Token;
 use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
 use crate::io::{Interest, Ready};
-use crate::runtime::context;
-use crate::task::coop;
+use crate::runtime::{context, coop};
 
 /// A source's membership in the reactor; dropping it frees the slab slot.
 ///

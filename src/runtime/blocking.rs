@@ -63,6 +63,13 @@ impl Schedule for BlockingSchedule {
     fn release(&self, _task: &Header) {}
 }
 
+/// A snapshot of the pool's numbers (`Pool::counts`).
+pub(crate) struct PoolCounts {
+    pub(crate) threads: usize,
+    pub(crate) idle: usize,
+    pub(crate) queued: usize,
+}
+
 /// A closure as a future: runs it on its first poll.
 pub(crate) struct BlockingTask<F>(Option<F>);
 
@@ -150,6 +157,17 @@ impl Pool {
     pub(crate) fn num_busy(&self) -> usize {
         let state = self.state.lock();
         state.num_threads - state.num_idle
+    }
+
+    /// Thread, idle-thread and queued-job counts, for `Handle::metrics` (takes the pool's
+    /// lock, which workers take only in `spawn_blocking`).
+    pub(crate) fn counts(&self) -> PoolCounts {
+        let state = self.state.lock();
+        PoolCounts {
+            threads: state.num_threads,
+            idle: state.num_idle,
+            queued: state.queue.len(),
+        }
     }
 
     /// Cancels jobs not yet started and waits (until `deadline`, if given) for the threads

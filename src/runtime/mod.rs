@@ -5,8 +5,10 @@ pub(crate) mod block_on;
 pub(crate) mod blocking;
 mod builder;
 pub(crate) mod context;
+pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
+mod metrics;
 mod park;
 pub(crate) mod scheduler;
 pub(crate) mod thread;
@@ -15,6 +17,7 @@ pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use metrics::RuntimeMetrics;
 
 use std::fmt;
 use std::future::Future;

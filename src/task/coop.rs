@@ -2,14 +2,14 @@
 //! number of operations, so one hot connection cannot starve the other tasks.
 //!
 //! The budget is per poll of a task or of a `block_on` future: `budget` refills it, resources
-//! call `poll_proceed` before doing work. Anywhere else (a future polled by another
-//! executor, a destructor) it is unconstrained.
+//! spend it through `runtime::coop::poll_proceed` before doing work. Anywhere else (a future
+//! polled by another executor, a destructor) it is unconstrained.
 //!
 //! The budget is a thread-local of its own: the task cell refills it around every poll
-//! without reaching into the runtime.
+//! without reaching into the runtime (spending it counts forced yields in the runtime's
+//! metrics, which is why that half lives in `runtime/`).
 
 use std::cell::Cell;
-use std::task::{Context, Poll};
 
 /// Operations a task may complete in one poll before it is made to yield (tokio uses 128).
 pub(crate) const BUDGET: u16 = 128;
@@ -21,17 +21,19 @@ thread_local! {
     static BUDGET_LEFT: Cell<u16> = const { Cell::new(UNCONSTRAINED) };
 }
 
-fn current() -> u16 {
+/// What is left of this thread's budget (`UNCONSTRAINED` outside a budgeted poll).
+pub(crate) fn left() -> u16 {
     BUDGET_LEFT.try_with(Cell::get).unwrap_or(UNCONSTRAINED)
 }
 
-fn set(value: u16) {
+/// Sets what is left of this thread's budget.
+pub(crate) fn set_left(value: u16) {
     let _ = BUDGET_LEFT.try_with(|b| b.set(value));
 }
 
 /// Runs one poll of a task (or of a `block_on` future) with a full budget.
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
-    set(BUDGET);
+    set_left(BUDGET);
     // Restored on unwind too: the task cell catches a panicking poll, and the thread then
     // goes on to poll a `block_on` future that must not inherit a spent budget (at zero it
     // would yield for ever, with no task poll left to refill it).
@@ -44,21 +46,6 @@ struct Unconstrain;
 
 impl Drop for Unconstrain {
     fn drop(&mut self) {
-        set(UNCONSTRAINED);
-    }
-}
-
-/// Spends one unit of budget; `Pending` (after scheduling a wake-up) when it is used up.
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    match current() {
-        UNCONSTRAINED => Poll::Ready(()),
-        0 => {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-        n => {
-            set(n - 1);
-            Poll::Ready(())
-        }
+        set_left(UNCONSTRAINED);
     }
 }

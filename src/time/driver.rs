@@ -83,6 +83,11 @@ impl TimeHandle {
         }
     }
 
+    /// Timers waiting in the wheel (`RuntimeMetrics::num_timers`; one lock hold).
+    pub(crate) fn num_timers(&self) -> usize {
+        self.inner.lock().wheel.len()
+    }
+
     /// The last tick whose timers all fired; `SHUT_DOWN` once the driver has shut down.
     pub(crate) fn elapsed_tick(&self) -> u64 {
         self.elapsed.load(Acquire)

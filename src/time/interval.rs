@@ -5,7 +5,7 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::task::coop;
+use crate::runtime::coop;
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 use crate::time::Instant;

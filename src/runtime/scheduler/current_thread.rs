@@ -39,6 +39,7 @@ use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::builder::Intervals;
+use crate::runtime::metrics::{SchedulerStats, WorkerStats};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::{self, Reason};
@@ -65,6 +66,8 @@ pub(crate) struct CurrentThread {
     /// and between two non-blocking polls of the driver by a busy thread (`EVENT_INTERVAL`):
     /// `Builder::global_queue_interval` and `Builder::event_interval`.
     intervals: Intervals,
+    /// Counters for `Handle::metrics`; worker 0 is the thread holding the core.
+    pub(crate) stats: SchedulerStats,
 }
 
 /// What the thread inside `block_on` owns.
@@ -76,6 +79,8 @@ pub(crate) struct Core {
     tick: u32,
     /// Ticks left until the next injector check (`scheduler::countdown`).
     until_global_queue: u32,
+    /// This thread's counters (worker 0 of `CurrentThread::stats`).
+    stats: Arc<WorkerStats>,
 }
 
 impl CurrentThread {
@@ -90,6 +95,7 @@ impl CurrentThread {
             woken: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
             intervals,
+            stats: SchedulerStats::new(1),
         }
     }
 
@@ -101,6 +107,7 @@ impl CurrentThread {
             deferred: VecDeque::new(),
             tick: 0,
             until_global_queue: self.intervals.global_queue,
+            stats: self.stats.worker_arc(0),
         });
     }
 
@@ -111,6 +118,11 @@ impl CurrentThread {
             return;
         }
         self.unparker.unpark(&handle.shared.driver_handle);
+    }
+
+    /// Tasks in the injector (`RuntimeMetrics::global_queue_depth`).
+    pub(crate) fn injector_len(&self) -> usize {
+        self.injector.len()
     }
 
     /// Wakes the core holder's `block_on` future.
@@ -192,6 +204,7 @@ impl Core {
             Reason::Yield => self.deferred.push_back(task),
             Reason::Spawn | Reason::Wake => self.queue.push_back(task),
         }
+        self.stats.set_local_depth(self.queue.len());
         None
     }
 
@@ -200,6 +213,9 @@ impl Core {
     /// the driver is due) or park (nothing is left).
     fn next_task(&mut self, ct: &CurrentThread, since_driver: u32) -> Option<Task> {
         self.tick = self.tick.wrapping_add(1);
+        // Stored before the pop below, so one more than left while tasks remain; 0 at idle.
+        self.stats
+            .set_local_depth(self.queue.len().saturating_sub(1));
         let global_queue_due =
             scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
         if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
@@ -249,6 +265,7 @@ struct CoreGuard<'a> {
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         if let Some(scheduler::Core::CurrentThread(core)) = context::set_core(None) {
+            self.ct.stats.end_busy(0);
             self.ct.put_core(core);
         }
     }
@@ -319,6 +336,7 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
     let prev = context::set_core(Some(scheduler::Core::CurrentThread(core)));
     debug_assert!(prev.is_none(), "enter_runtime refuses a second core");
     let _guard = CoreGuard { ct };
+    ct.stats.start_busy(0);
 
     let waker = waker_ref(shared);
     let mut cx = Context::from_waker(&waker);
@@ -341,6 +359,7 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             let Some(task) = with_core(|core| core.next_task(ct, since_driver + ran)) else {
                 break;
             };
+            ct.stats.worker(0).poll();
             task.run();
             ran += 1;
         }
@@ -350,9 +369,11 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             && with_core(|core| core.deferred.is_empty());
         if nothing_left {
             since_driver = 0;
+            ct.stats.park(0);
             shared
                 .threads
                 .parked(|| ct.parker.park(&shared.driver, &shared.driver_handle));
+            ct.stats.unpark(0);
         } else if since_driver >= event_interval {
             // Busy (the run queue never emptied, only yielded tasks are left, or only the
             // `block_on` future keeps waking itself): look at I/O and timers, and let the

@@ -17,8 +17,8 @@
 //! insert that finds its shard closed is refused, so a spawn racing shutdown is either taken
 //! by it or refused, never lost. Tasks are dropped outside the locks.
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 
 use crate::runtime::context;
 use crate::runtime::scheduler::Core;
@@ -59,7 +59,26 @@ struct Shard<T> {
 
 /// The sharded slot table, generic so the loom model can fill it with counters.
 pub(crate) struct Set<T> {
-    shards: Box<[Padded<Mutex<Shard<T>>>]>,
+    shards: Box<[Padded<Locked<T>>]>,
+}
+
+/// A shard and its counts for `Handle::metrics`. Only the lock holder writes the counts
+/// (plain load + store), so they cost no read-modify-write; readers never take the lock.
+struct Locked<T> {
+    shard: Mutex<Shard<T>>,
+    /// Items in the shard.
+    alive: AtomicUsize,
+    /// Items ever inserted.
+    spawned: AtomicU64,
+}
+
+impl<T> Locked<T> {
+    /// `n` items left the shard; the caller holds its lock.
+    fn removed(&self, n: usize) {
+        if n > 0 {
+            self.alive.store(self.alive.load(Relaxed) - n, Relaxed);
+        }
+    }
 }
 
 impl<T: Clone> Set<T> {
@@ -73,11 +92,15 @@ impl<T: Clone> Set<T> {
         Set {
             shards: (0..count)
                 .map(|_| {
-                    Padded(Mutex::new(Shard {
-                        slots: Vec::new(),
-                        free: Vec::new(),
-                        closed: false,
-                    }))
+                    Padded(Locked {
+                        shard: Mutex::new(Shard {
+                            slots: Vec::new(),
+                            free: Vec::new(),
+                            closed: false,
+                        }),
+                        alive: AtomicUsize::new(0),
+                        spawned: AtomicU64::new(0),
+                    })
                 })
                 .collect(),
         }
@@ -85,7 +108,8 @@ impl<T: Clone> Set<T> {
 
     /// Stores a clone of `item` in `shard`; its key, or `None` once the set is closed.
     pub(crate) fn insert(&self, item: &T, shard: usize) -> Option<usize> {
-        let mut guard = self.shards[shard].0.lock();
+        let locked = &self.shards[shard].0;
+        let mut guard = locked.shard.lock();
         if guard.closed {
             return None;
         }
@@ -99,14 +123,21 @@ impl<T: Clone> Set<T> {
                 guard.slots.len() - 1
             }
         };
+        locked.alive.store(locked.alive.load(Relaxed) + 1, Relaxed);
+        locked
+            .spawned
+            .store(locked.spawned.load(Relaxed) + 1, Relaxed);
         Some(slot << SHARD_BITS | shard)
     }
 
     /// Takes the item under `key` out (`None` when shutdown took it already). The caller
     /// drops it, outside the lock.
     pub(crate) fn remove(&self, key: usize) -> Option<T> {
-        let mut shard = self.shards[key & SHARD_MASK].0.lock();
-        take_slot(&mut shard, key >> SHARD_BITS)
+        let locked = &self.shards[key & SHARD_MASK].0;
+        let mut shard = locked.shard.lock();
+        let item = take_slot(&mut shard, key >> SHARD_BITS);
+        locked.removed(usize::from(item.is_some()));
+        item
     }
 
     /// Takes the items under `keys` out into `out`, one lock per shard; empties `keys`.
@@ -119,12 +150,15 @@ impl<T: Clone> Set<T> {
                 .iter()
                 .position(|key| key & SHARD_MASK != shard_index)
                 .unwrap_or(rest.len());
-            let mut shard = self.shards[shard_index].0.lock();
+            let locked = &self.shards[shard_index].0;
+            let mut shard = locked.shard.lock();
+            let before = out.len();
             out.extend(
                 rest[..run]
                     .iter()
                     .filter_map(|key| take_slot(&mut shard, key >> SHARD_BITS)),
             );
+            locked.removed(out.len() - before);
             drop(shard);
             rest = &rest[run..];
         }
@@ -134,13 +168,25 @@ impl<T: Clone> Set<T> {
     /// Refuses new items from now on and returns every one still there.
     pub(crate) fn close_and_take_all(&self) -> Vec<T> {
         let mut all = Vec::new();
-        for shard in self.shards.iter() {
-            let mut shard = shard.0.lock();
+        for locked in self.shards.iter() {
+            let mut shard = locked.0.shard.lock();
             shard.closed = true;
             shard.free.clear();
             all.extend(shard.slots.drain(..).flatten());
+            locked.0.alive.store(0, Relaxed);
         }
         all
+    }
+
+    /// Items inserted and not yet removed. Completed tasks a worker holds in its `Released`
+    /// batch still count until the batch is removed (at the latest when the worker parks).
+    pub(crate) fn num_alive(&self) -> usize {
+        self.shards.iter().map(|s| s.0.alive.load(Relaxed)).sum()
+    }
+
+    /// Items ever inserted.
+    pub(crate) fn num_spawned(&self) -> u64 {
+        self.shards.iter().map(|s| s.0.spawned.load(Relaxed)).sum()
     }
 }
 
@@ -204,6 +250,16 @@ impl OwnedTasks {
     /// Refuses new tasks from now on and returns every live one.
     pub(crate) fn close_and_take_all(&self) -> Vec<Task> {
         self.set.close_and_take_all()
+    }
+
+    /// Tasks spawned and not yet removed (for `RuntimeMetrics::num_alive_tasks`).
+    pub(crate) fn num_alive(&self) -> usize {
+        self.set.num_alive()
+    }
+
+    /// Tasks ever inserted (for `RuntimeMetrics::spawned_tasks_count`).
+    pub(crate) fn num_spawned(&self) -> u64 {
+        self.set.num_spawned()
     }
 }
 

@@ -78,19 +78,25 @@ pub(crate) fn steal_from<T>(stealer: &Stealer<T>, local: &Worker<T>) -> Option<T
 
 /// One round of a searching worker: every other worker's queue, starting at `start` so the
 /// searchers do not all rob the same victim, then the injector. `me` is the searcher's own
-/// index in `stealers`.
+/// index in `stealers`. `stolen` is set to the number of tasks taken from other workers.
 pub(crate) fn steal_any<T>(
     stealers: &[Stealer<T>],
     me: usize,
     start: usize,
     local: &Worker<T>,
     injector: &Injector<T>,
+    stolen: &mut usize,
 ) -> Option<T> {
     let n = stealers.len();
+    let before = local.len();
     (0..n)
         .map(|i| (start + i) % n)
         .filter(|&victim| victim != me)
         .find_map(|victim| steal_from(&stealers[victim], local))
+        .map(|task| {
+            *stolen = local.len() + 1 - before;
+            task
+        })
         .or_else(|| steal_injector(injector, local, INJECTOR_BATCH))
 }
 
@@ -160,6 +166,10 @@ mod loom_queue {
             Steal::Success(first)
         }
 
+        fn len(&self) -> usize {
+            self.len.load(Acquire)
+        }
+
         fn is_empty(&self) -> bool {
             // crossbeam's `Stealer::is_empty`: acquire loads around a SeqCst fence.
             atomic::fence(SeqCst);
@@ -192,6 +202,9 @@ mod loom_queue {
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
         }
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
+        }
     }
 
     impl<T> Stealer<T> {
@@ -200,6 +213,9 @@ mod loom_queue {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 
@@ -225,6 +241,9 @@ mod loom_queue {
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
+        }
+        pub(crate) fn len(&self) -> usize {
+            self.0.len()
         }
     }
 }

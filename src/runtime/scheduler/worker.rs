@@ -54,6 +54,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::builder::Intervals;
 use crate::runtime::context;
+use crate::runtime::metrics::SchedulerStats;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
 use crate::runtime::scheduler::owned::{OwnedTasks, Released};
@@ -95,6 +96,8 @@ pub(crate) struct MultiThread {
     /// Threads inside `block_on` on this runtime, for the paused clock's idle check.
     block_on_threads: Mutex<Vec<Arc<ThreadWaker>>>,
     intervals: Intervals,
+    /// Counters for `Handle::metrics`, one `WorkerStats` per worker.
+    pub(crate) stats: SchedulerStats,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -160,6 +163,7 @@ impl MultiThread {
             threads: Mutex::new(Vec::new()),
             block_on_threads: Mutex::new(Vec::new()),
             intervals,
+            stats: SchedulerStats::new(num_workers),
         };
         (shared, Launch { workers })
     }
@@ -234,6 +238,16 @@ impl MultiThread {
     pub(crate) fn is_worker_thread(&self) -> bool {
         let me = thread::current().id();
         self.threads.lock().iter().any(|t| t.thread().id() == me)
+    }
+
+    /// Tasks in the injector (`RuntimeMetrics::global_queue_depth`).
+    pub(crate) fn injector_len(&self) -> usize {
+        self.injector.len()
+    }
+
+    /// Tasks in worker `index`'s local queue (`RuntimeMetrics::worker_local_queue_depth`).
+    pub(crate) fn local_queue_len(&self, index: usize) -> usize {
+        self.stealers[index].len()
     }
 
     /// Whether `shutdown` has begun.
@@ -427,6 +441,7 @@ fn run_core(handle: Handle, core: Core) {
     let _exit = ExitGuard(mt);
     let _enter = context::enter_runtime(&handle);
     let (index, parker) = (core.index, core.parker.clone());
+    let stats = mt.stats.worker(index);
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
 
@@ -467,6 +482,7 @@ fn run_core(handle: Handle, core: Core) {
             });
         }
         if let Some(task) = task {
+            stats.poll();
             task.run();
             continue;
         }
@@ -476,6 +492,7 @@ fn run_core(handle: Handle, core: Core) {
             // First take what another worker queued and has not started: it may be
             // preempted, or stuck in a long poll, and a worker with yielders never searches.
             if let Some(task) = with_core(|core| core.steal_queued(mt)) {
+                stats.poll();
                 task.run();
                 continue;
             }
@@ -488,10 +505,12 @@ fn run_core(handle: Handle, core: Core) {
             continue;
         }
         if let Some(task) = with_core(|core| core.search(mt)) {
+            stats.poll();
             task.run();
             continue;
         }
         if let Some(task) = keep_searching(mt, &handle) {
+            stats.poll();
             task.run();
             continue;
         }
@@ -545,10 +564,12 @@ fn park(mt: &MultiThread, handle: &Handle, index: usize, parker: &Parker) {
         std::mem::take(&mut core.searching)
     });
     let site = Site { mt, handle };
+    mt.stats.park(index);
     let searching = handle
         .shared
         .threads
         .parked(|| mt.idle.park(index, searching, parker, &site));
+    mt.stats.unpark(index);
     with_core(|core| {
         core.parked = false;
         core.searching = searching;
@@ -689,7 +710,16 @@ impl Core {
         self.rand ^= self.rand >> 17;
         self.rand ^= self.rand << 5;
         let start = self.rand as usize % mt.stealers.len();
-        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
+        let mut stolen = 0;
+        let found = steal_any(
+            &mt.stealers,
+            self.index,
+            start,
+            &self.queue,
+            &mt.injector,
+            &mut stolen,
+        );
+        mt.stats.worker(self.index).stole(stolen);
         if found.is_some() {
             self.stop_searching(mt);
         }
@@ -704,7 +734,16 @@ impl Core {
         self.rand ^= self.rand >> 17;
         self.rand ^= self.rand << 5;
         let start = self.rand as usize % mt.stealers.len();
-        let found = steal_any(&mt.stealers, self.index, start, &self.queue, &mt.injector);
+        let mut stolen = 0;
+        let found = steal_any(
+            &mt.stealers,
+            self.index,
+            start,
+            &self.queue,
+            &mt.injector,
+            &mut stolen,
+        );
+        mt.stats.worker(self.index).stole(stolen);
         if found.is_some() && !self.queue.is_empty() {
             // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
             mt.notify_parked(&self.handle.shared.driver_handle);

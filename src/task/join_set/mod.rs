@@ -13,7 +13,7 @@ use std::future::Future;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::task::coop;
+use crate::runtime::coop;
 use crate::task::gather::{JoinAll, TryJoinAll};
 use crate::task::group::Group;
 use crate::task::wait::{Outcome, ReturnWhen, WaitState};

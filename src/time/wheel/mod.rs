@@ -91,7 +91,6 @@ impl<T> Wheel<T> {
     }
 
     /// Number of live entries.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
