@@ -27,10 +27,12 @@ fn counter() -> Arc<AtomicUsize> {
 fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
     watchdog(|| {
         let (started, stopped) = (counter(), counter());
-        let (s, t) = (started.clone(), stopped.clone());
+        let hooked = Arc::new(Mutex::new(HashSet::new()));
+        let (s, t, h) = (started.clone(), stopped.clone(), hooked.clone());
         let rt = Builder::new_multi_thread()
             .worker_threads(2)
             .on_thread_start(move || {
+                h.lock().unwrap().insert(std::thread::current().id());
                 s.fetch_add(1, SeqCst);
             })
             .on_thread_stop(move || {
@@ -38,20 +40,35 @@ fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
             })
             .build()
             .unwrap();
-        // The hook ran on the thread before the task could: seen from the task.
+        // The hook ran on the thread before the task could: seen from the task. (Only that
+        // thread's: a worker that has run nothing yet may not even be scheduled by the OS.)
+        let ran_hook = |hooked: &Mutex<HashSet<_>>| {
+            hooked
+                .lock()
+                .unwrap()
+                .contains(&std::thread::current().id())
+        };
         let seen = rt.block_on(rt.spawn({
-            let started = started.clone();
-            async move { started.load(SeqCst) }
+            let hooked = hooked.clone();
+            async move { ran_hook(&hooked) }
         }));
-        assert!(seen.unwrap() >= 1);
+        assert!(seen.unwrap(), "a worker ran its hook before its first task");
         let blocking = rt.block_on(rt.spawn_blocking({
-            let started = started.clone();
-            move || started.load(SeqCst)
+            let hooked = hooked.clone();
+            move || ran_hook(&hooked)
         }));
-        assert_eq!(blocking.unwrap(), 3, "two workers and one blocking thread");
+        assert!(
+            blocking.unwrap(),
+            "a blocking thread ran its hook before its job"
+        );
         assert_eq!(stopped.load(SeqCst), 0);
         drop(rt);
-        assert_eq!(started.load(SeqCst), 3);
+        // Counted after shutdown joined every thread.
+        assert_eq!(
+            started.load(SeqCst),
+            3,
+            "two workers and one blocking thread"
+        );
         assert_eq!(
             stopped.load(SeqCst),
             3,
