@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
-use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeShared};
+use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeFlavor, RuntimeShared};
 
 /// How often a scheduler looks at its shared queue and at the driver, in ticks (polls).
 #[derive(Clone, Copy, Debug)]
@@ -36,12 +36,6 @@ const DEFAULT_MAX_IO_EVENTS_PER_TICK: usize = 1024;
 /// runtimes (tokio's is `TOKIO_WORKER_THREADS`).
 const WORKER_THREADS_ENV: &str = "FLYWHEEL_WORKER_THREADS";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flavor {
-    CurrentThread,
-    MultiThread,
-}
-
 /// Builds a [`Runtime`] with chosen settings. Methods take `&mut self` and return
 /// `&mut Self`, so calls chain and the builder can be reused.
 ///
@@ -61,7 +55,7 @@ enum Flavor {
 /// assert_eq!(name.unwrap(), "my-app-worker");
 /// ```
 pub struct Builder {
-    flavor: Flavor,
+    flavor: RuntimeFlavor,
     worker_threads: Option<usize>,
     max_blocking_threads: usize,
     start_paused: bool,
@@ -90,7 +84,7 @@ impl Builder {
     /// assert_eq!(rt.block_on(async { 1 }), 1);
     /// ```
     pub fn new_multi_thread() -> Builder {
-        Builder::new(Flavor::MultiThread)
+        Builder::new(RuntimeFlavor::MultiThread)
     }
 
     /// A builder for a runtime that runs every task on the thread that calls `block_on`.
@@ -106,10 +100,10 @@ impl Builder {
     /// assert_eq!(here, there);
     /// ```
     pub fn new_current_thread() -> Builder {
-        Builder::new(Flavor::CurrentThread)
+        Builder::new(RuntimeFlavor::CurrentThread)
     }
 
-    fn new(flavor: Flavor) -> Builder {
+    fn new(flavor: RuntimeFlavor) -> Builder {
         Builder {
             flavor,
             worker_threads: None,
@@ -495,7 +489,7 @@ impl Builder {
             driver::Driver::new(self.start_paused, self.max_io_events_per_tick)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads);
         let (scheduler, launch) = match self.flavor {
-            Flavor::CurrentThread => {
+            RuntimeFlavor::CurrentThread => {
                 let intervals = Intervals {
                     global_queue: self
                         .global_queue_interval
@@ -505,7 +499,7 @@ impl Builder {
                 let shared = current_thread::CurrentThread::new(intervals);
                 (Scheduler::CurrentThread(shared), None)
             }
-            Flavor::MultiThread => {
+            RuntimeFlavor::MultiThread => {
                 let n = match self.worker_threads {
                     Some(n) => n,
                     None => default_worker_threads(std::env::var_os(WORKER_THREADS_ENV))?,
