@@ -25,12 +25,17 @@ fn counter() -> Arc<AtomicUsize> {
 
 #[test]
 fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
+    thread_local! {
+        /// Set by the start hook on the thread it runs on.
+        static HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
     watchdog(|| {
         let (started, stopped) = (counter(), counter());
         let (s, t) = (started.clone(), stopped.clone());
         let rt = Builder::new_multi_thread()
             .worker_threads(2)
             .on_thread_start(move || {
+                HOOKED.with(|h| h.set(true));
                 s.fetch_add(1, SeqCst);
             })
             .on_thread_stop(move || {
@@ -38,20 +43,25 @@ fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
             })
             .build()
             .unwrap();
-        // The hook ran on the thread before the task could: seen from the task.
-        let seen = rt.block_on(rt.spawn({
-            let started = started.clone();
-            async move { started.load(SeqCst) }
-        }));
-        assert!(seen.unwrap() >= 1);
-        let blocking = rt.block_on(rt.spawn_blocking({
-            let started = started.clone();
-            move || started.load(SeqCst)
-        }));
-        assert_eq!(blocking.unwrap(), 3, "two workers and one blocking thread");
+        // The hook ran on the thread before the task could, and before a blocking job. (The
+        // other worker may not have started yet: only totals after shutdown are exact.)
+        let seen = rt.block_on(rt.spawn(async { HOOKED.with(|h| h.get()) }));
+        assert!(
+            seen.unwrap(),
+            "a task ran on a worker before its start hook"
+        );
+        let blocking = rt.block_on(rt.spawn_blocking(|| HOOKED.with(|h| h.get())));
+        assert!(
+            blocking.unwrap(),
+            "a blocking job ran before its thread's start hook"
+        );
         assert_eq!(stopped.load(SeqCst), 0);
         drop(rt);
-        assert_eq!(started.load(SeqCst), 3);
+        assert_eq!(
+            started.load(SeqCst),
+            3,
+            "two workers and one blocking thread"
+        );
         assert_eq!(
             stopped.load(SeqCst),
             3,
