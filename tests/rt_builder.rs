@@ -25,14 +25,17 @@ fn counter() -> Arc<AtomicUsize> {
 
 #[test]
 fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
+    thread_local! {
+        /// Set by the start hook on the thread it runs on.
+        static HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
     watchdog(|| {
         let (started, stopped) = (counter(), counter());
-        let hooked = Arc::new(Mutex::new(HashSet::new()));
-        let (s, t, h) = (started.clone(), stopped.clone(), hooked.clone());
+        let (s, t) = (started.clone(), stopped.clone());
         let rt = Builder::new_multi_thread()
             .worker_threads(2)
             .on_thread_start(move || {
-                h.lock().unwrap().insert(std::thread::current().id());
+                HOOKED.with(|h| h.set(true));
                 s.fetch_add(1, SeqCst);
             })
             .on_thread_stop(move || {
@@ -40,30 +43,20 @@ fn start_and_stop_hooks_run_once_per_worker_and_blocking_thread() {
             })
             .build()
             .unwrap();
-        // The hook ran on the thread before the task could: seen from the task. (Only that
-        // thread's: a worker that has run nothing yet may not even be scheduled by the OS.)
-        let ran_hook = |hooked: &Mutex<HashSet<_>>| {
-            hooked
-                .lock()
-                .unwrap()
-                .contains(&std::thread::current().id())
-        };
-        let seen = rt.block_on(rt.spawn({
-            let hooked = hooked.clone();
-            async move { ran_hook(&hooked) }
-        }));
-        assert!(seen.unwrap(), "a worker ran its hook before its first task");
-        let blocking = rt.block_on(rt.spawn_blocking({
-            let hooked = hooked.clone();
-            move || ran_hook(&hooked)
-        }));
+        // The hook ran on the thread before the task could, and before a blocking job. (The
+        // other worker may not have started yet: only totals after shutdown are exact.)
+        let seen = rt.block_on(rt.spawn(async { HOOKED.with(|h| h.get()) }));
+        assert!(
+            seen.unwrap(),
+            "a task ran on a worker before its start hook"
+        );
+        let blocking = rt.block_on(rt.spawn_blocking(|| HOOKED.with(|h| h.get())));
         assert!(
             blocking.unwrap(),
-            "a blocking thread ran its hook before its job"
+            "a blocking job ran before its thread's start hook"
         );
         assert_eq!(stopped.load(SeqCst), 0);
         drop(rt);
-        // Counted after shutdown joined every thread.
         assert_eq!(
             started.load(SeqCst),
             3,
