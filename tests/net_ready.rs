@@ -280,6 +280,10 @@ fn ready_reports_a_peer_close() {
 
                 let (a, b) = UnixStream::pair().unwrap();
                 drop(b);
+                // Wait for the read side: on multi-thread the reactor may have seen the new
+                // socket writable before `b` was dropped, so "any of both" can be writable
+                // alone until the close event arrives.
+                a.readable().await.unwrap();
                 let ready = a
                     .ready(Interest::READABLE | Interest::WRITABLE)
                     .await
