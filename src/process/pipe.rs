@@ -22,7 +22,7 @@ fn nonblocking<T: AsFd>(end: T) -> io::Result<Async<T>> {
 /// The writing end of a child's stdin, an [`AsyncWrite`].
 ///
 /// The child sees end of file once this is closed: dropped, or
-/// [`close`](futures::AsyncWriteExt::close)d (after which writes fail with `BrokenPipe`).
+/// closed with `futures::AsyncWriteExt::close` (after which writes fail with `BrokenPipe`).
 ///
 /// # Examples
 ///
