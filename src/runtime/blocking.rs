@@ -61,6 +61,14 @@ impl Schedule for BlockingSchedule {
     }
 
     fn release(&self, _task: &Header) {}
+
+    fn runs_here(&self) -> bool {
+        false
+    }
+
+    fn schedule_here(_task: Task, _reason: Reason) {
+        unreachable!("a blocking task is never queued on a worker (runs_here is false)")
+    }
 }
 
 /// A snapshot of the pool's numbers (`Pool::counts`).

@@ -240,10 +240,18 @@ where
         }
     }
 
-    /// Queues the task on its scheduler. The caller holds the `NOTIFIED` reference it
-    /// hands over (a clone of `self`), and `self` keeps the scheduler alive meanwhile.
-    fn schedule(self: &Arc<Self>, reason: Reason) {
-        self.scheduler.schedule(self.clone(), reason);
+    /// Queues the task (this, its `NOTIFIED` reference) on its scheduler. On a thread that
+    /// runs the scheduler's own queue the reference just moves there, with no count
+    /// traffic. Anywhere else another thread may run and free the task as soon as it is
+    /// queued, so a second reference keeps the scheduler (inside this cell) alive until the
+    /// call returns.
+    fn schedule(self: Arc<Self>, reason: Reason) {
+        if self.scheduler.runs_here() {
+            S::schedule_here(self, reason);
+        } else {
+            let keep = self.clone();
+            keep.scheduler.schedule(self, reason);
+        }
     }
 
     /// The task is done: its scheduler forgets it.
@@ -343,7 +351,7 @@ where
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() == Submit::Yes {
-            arc_self.schedule(Reason::Wake);
+            arc_self.clone().schedule(Reason::Wake);
         }
     }
 

@@ -37,6 +37,17 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// thread whose state transition asked for it, so a task is never queued twice at once.
     fn schedule(&self, task: Task, reason: Reason);
 
+    /// Whether the calling thread runs this scheduler's own queue (one of its workers, or
+    /// the thread inside its `block_on`).
+    fn runs_here(&self) -> bool;
+
+    /// Queues `task` on the calling thread's own queue; only right after `runs_here`
+    /// returned true on this thread. It takes no `&self` on purpose: once queued, the task
+    /// (and the scheduler stored in it) may be run and freed by another thread.
+    fn schedule_here(task: Task, reason: Reason)
+    where
+        Self: Sized;
+
     /// `task` is complete (or was cancelled): forget it. Called once, by the thread that
     /// completed it, after its output was stored and its `JoinHandle` woken.
     fn release(&self, task: &Header);

@@ -72,6 +72,28 @@ impl Schedule for Handle {
         }
     }
 
+    fn runs_here(&self) -> bool {
+        let runtime = Arc::as_ptr(&self.shared);
+        context::with_core(|core| match core {
+            Some(Core::MultiThread(core)) => core.runs(runtime),
+            Some(Core::CurrentThread(core)) => core.runs(runtime),
+            None => false,
+        })
+    }
+
+    fn schedule_here(task: Task, reason: Reason) {
+        let rest = context::with_core(move |core| match core {
+            Some(Core::MultiThread(core)) => core.schedule_local(task, reason),
+            Some(Core::CurrentThread(core)) => core.schedule_local(task, reason),
+            None => Some(task),
+        });
+        // Local queues always take the task; the core was there a moment ago.
+        assert!(
+            rest.is_none(),
+            "schedule_here without a core on this thread"
+        );
+    }
+
     fn release(&self, task: &Header) {
         let key = task.owned_key.load(Relaxed);
         if key != NOT_OWNED {
