@@ -705,6 +705,16 @@ impl Core {
         if !mt.idle.start_searching(&mut self.searching) {
             return None;
         }
+        let found = self.steal(mt);
+        if found.is_some() {
+            self.stop_searching(mt);
+        }
+        found
+    }
+
+    /// Takes half of another worker's queue, else a batch from the injector, starting at a
+    /// random victim; counts what it took for the metrics.
+    fn steal(&mut self, mt: &MultiThread) -> Option<Task> {
         // xorshift: a cheap varying start so workers do not all rob the same victim.
         self.rand ^= self.rand << 13;
         self.rand ^= self.rand >> 17;
@@ -720,9 +730,6 @@ impl Core {
             &mut stolen,
         );
         mt.stats.worker(self.index).stole(stolen);
-        if found.is_some() {
-            self.stop_searching(mt);
-        }
         found
     }
 
@@ -730,20 +737,7 @@ impl Core {
     /// counting as searching: for a worker that has work of its own (yielded tasks) and so
     /// never searches, but must not leave tasks stranded behind a worker that stopped.
     fn steal_queued(&mut self, mt: &MultiThread) -> Option<Task> {
-        self.rand ^= self.rand << 13;
-        self.rand ^= self.rand >> 17;
-        self.rand ^= self.rand << 5;
-        let start = self.rand as usize % mt.stealers.len();
-        let mut stolen = 0;
-        let found = steal_any(
-            &mt.stealers,
-            self.index,
-            start,
-            &self.queue,
-            &mt.injector,
-            &mut stolen,
-        );
-        mt.stats.worker(self.index).stole(stolen);
+        let found = self.steal(mt);
         if found.is_some() && !self.queue.is_empty() {
             // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
             mt.notify_parked(&self.handle.shared.driver_handle);
