@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::runtime::panic::{PanicHook, TaskPanic, TaskPanics, UnhandledPanic};
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
@@ -63,6 +64,8 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     event_interval: u32,
     max_io_events_per_tick: usize,
+    unhandled_panic: UnhandledPanic,
+    on_task_panic: Option<PanicHook>,
 }
 
 impl Builder {
@@ -120,6 +123,8 @@ impl Builder {
             global_queue_interval: None,
             event_interval: DEFAULT_EVENT_INTERVAL,
             max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
+            unhandled_panic: UnhandledPanic::Ignore,
+            on_task_panic: None,
         }
     }
 
@@ -469,6 +474,75 @@ impl Builder {
         self
     }
 
+    /// Sets what the runtime does when a task panics: carry on
+    /// ([`UnhandledPanic::Ignore`], the default), or shut down and resume the panic from
+    /// `block_on` ([`UnhandledPanic::ShutdownRuntime`], on both flavours). See
+    /// [`UnhandledPanic`] for which panics count and what happens to the runtime after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// use flywheel::UnhandledPanic;
+    ///
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// let caught = catch_unwind(AssertUnwindSafe(|| {
+    ///     rt.block_on(async {
+    ///         flywheel::spawn(async { panic!("worker task failed") });
+    ///         std::future::pending::<()>().await
+    ///     })
+    /// }));
+    /// let payload = caught.unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker task failed"));
+    /// // The runtime is shut down: a later block_on panics, saying why.
+    /// assert!(catch_unwind(AssertUnwindSafe(|| rt.block_on(async {}))).is_err());
+    /// ```
+    pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = behavior;
+        self
+    }
+
+    /// Runs `f` each time a task panics while polled, with the task's id, name, spawn
+    /// location and the panic's message and payload ([`TaskPanic`]).
+    ///
+    /// `f` runs on the thread where the task panicked (a worker, or the thread inside a
+    /// current-thread `block_on`), right after the panic and before the task's future is
+    /// dropped and its `JoinHandle` sees the panic; it holds no lock of the runtime. It runs
+    /// under either [`UnhandledPanic`] policy, for tasks only (not for `spawn_blocking`
+    /// closures). A panic inside `f` is reported by the panic hook and goes no further: the
+    /// worker carries on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let record = seen.clone();
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_task_panic(move |p| {
+    ///         let message = p.message().unwrap_or("(not a string)").to_owned();
+    ///         record.lock().unwrap().push(message);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("bad input") })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// assert_eq!(*seen.lock().unwrap(), ["bad input"]);
+    /// ```
+    pub fn on_task_panic<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&TaskPanic<'_>) + Send + Sync + 'static,
+    {
+        self.on_task_panic = Some(Arc::new(f));
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     ///
     /// # Errors
@@ -521,6 +595,7 @@ impl Builder {
             driver: Mutex::new(driver),
             driver_handle,
             threads: self.threads.clone(),
+            panics: TaskPanics::new(self.unhandled_panic, self.on_task_panic.clone()),
         });
         let handle = Handle { shared };
         let runtime = Runtime::from_handle(handle.clone());
@@ -565,6 +640,8 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("max_io_events_per_tick", &self.max_io_events_per_tick)
+            .field("unhandled_panic", &self.unhandled_panic)
+            .field("on_task_panic", &self.on_task_panic.is_some())
             .finish()
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) driver_handle: driver::DriverHandle,
     /// Names, stack size and hooks of the runtime's threads.
     pub(crate) threads: thread::ThreadConfig,
+    /// `Builder::unhandled_panic` and `on_task_panic`, and a panic kept for `block_on`.
+    pub(crate) panics: crate::runtime::panic::TaskPanics,
 }
 
 impl RuntimeShared {
@@ -303,7 +305,9 @@ impl Handle {
     ///
     /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
     /// the future there instead. When the runtime was already dropped: keep the `Runtime`
-    /// alive while you use its handle.
+    /// alive while you use its handle. On a runtime built with
+    /// [`UnhandledPanic::ShutdownRuntime`](crate::UnhandledPanic::ShutdownRuntime): with the
+    /// payload of the task panic that shut it down (see there).
     ///
     /// # Examples
     ///

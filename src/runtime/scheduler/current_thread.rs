@@ -302,6 +302,7 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter_runtime(handle);
+    crate::runtime::panic::check(handle);
     let ct = handle.shared.current_thread();
     let mut future = pin!(future);
     let core = match ct.take_core() {
@@ -326,7 +327,10 @@ fn wait_for_core<F: Future>(
     // Listed before looking for the core again: `put_core` wakes whoever is listed.
     ct.waiters.lock().push(waker.clone());
     let _listed = WaiterGuard { ct, waker: &waker };
-    block_on::poll_until(handle, &waker, future, || ct.take_core())
+    block_on::poll_until(handle, &waker, future, || {
+        crate::runtime::panic::check(handle);
+        ct.take_core()
+    })
 }
 
 /// The core holder's loop (see the module docs for the order).
@@ -361,6 +365,8 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
             };
             ct.stats.worker(0).poll();
             task.run();
+            // A task panic that shuts the runtime down is resumed at once (`runtime/panic.rs`).
+            crate::runtime::panic::check(handle);
             ran += 1;
         }
         since_driver += ran;
