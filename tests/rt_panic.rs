@@ -363,3 +363,62 @@ fn a_panicking_on_task_panic_is_contained() {
         }
     });
 }
+
+// `#[flywheel::test]` defaults to ShutdownRuntime. These functions are the tests themselves,
+// so a `Deadline` bounds them instead of `common::watchdog`.
+
+/// Aborts the process unless dropped within `limit` (see tests/macros.rs).
+struct Deadline(Option<mpsc::Sender<()>>);
+
+impl Deadline {
+    fn arm(limit: Duration) -> Deadline {
+        let (tx, rx) = mpsc::channel::<()>();
+        thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
+                std::process::abort();
+            }
+        });
+        Deadline(Some(tx))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
+#[flywheel::test]
+#[should_panic(expected = "spawned task failed")]
+async fn the_test_macro_fails_a_test_whose_task_panics() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    flywheel::spawn(async { panic!("spawned task failed") });
+    // Without the shutdown this would wait for ever.
+    pending::<()>().await
+}
+
+#[flywheel::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "worker task failed")]
+async fn the_test_macro_fails_a_multi_thread_test_whose_task_panics() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    flywheel::spawn(async { panic!("worker task failed") });
+    pending::<()>().await
+}
+
+#[flywheel::test(unhandled_panic = "shutdown_runtime")]
+#[should_panic(expected = "said explicitly")]
+async fn the_test_macro_accepts_shutdown_runtime_explicitly() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let _ = flywheel::spawn(async { panic!("said explicitly") }).await;
+}
+
+#[flywheel::test(unhandled_panic = "ignore")]
+async fn the_test_macro_opt_out_lets_a_task_panic() {
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
+    let err = flywheel::spawn(async { panic!("expected") })
+        .await
+        .unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(flywheel::spawn(async { 4 }).await.unwrap(), 4);
+}

@@ -13,7 +13,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
-use crate::options::{Flavor, Kind, Options};
+use crate::options::{Flavor, Kind, Options, UnhandledPanic};
 
 /// Expands one attribute, or returns the errors to report.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -123,6 +123,14 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let start_paused = options
         .start_paused
         .then(|| quote_spanned!(span=> .start_paused(true)));
+    let unhandled_panic = options.unhandled_panic.map(|behavior| {
+        let variant = match behavior {
+            UnhandledPanic::Ignore => quote!(Ignore),
+            UnhandledPanic::ShutdownRuntime => quote!(ShutdownRuntime),
+        };
+        let value = quote_spanned!(krate_span=> #krate::UnhandledPanic::#variant);
+        quote_spanned!(span=> .unhandled_panic(#value))
+    });
     let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
     let message = format!("{}: failed to build the flywheel runtime", kind.name());
 
@@ -134,6 +142,7 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             #builder
                 #worker_threads
                 #start_paused
+                #unhandled_panic
                 .build()
                 .expect(#message)
                 .block_on(__flywheel_body())

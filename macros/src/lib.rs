@@ -108,6 +108,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `start_paused = true` starts the runtime with a paused clock
 ///   (`Builder::start_paused`), so timers fire as soon as the runtime is idle and tests of
 ///   timing code run instantly and deterministically;
+/// - `unhandled_panic = "ignore"` lets the test go on when a spawned task panics (the panic
+///   then reaches only the task's `JoinHandle`). By default, `"shutdown_runtime"`, the first
+///   task panic shuts the runtime down and fails the test with that panic
+///   (`Builder::unhandled_panic(UnhandledPanic::ShutdownRuntime)`), instead of leaving the
+///   test waiting for a task that is gone;
 /// - `crate = "path"` names the path at which flywheel is reachable, for crates that use it
 ///   through a re-export (the default is `::flywheel`).
 ///
@@ -132,6 +137,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[flywheel::test(flavor = "multi_thread", worker_threads = 2)]
 /// async fn returns_a_result() -> Result<(), std::fmt::Error> {
 ///     Ok(())
+/// }
+///
+/// // A task panic fails the test by default; this one expects it.
+/// #[flywheel::test(unhandled_panic = "ignore")]
+/// async fn a_task_may_panic() {
+///     let err = flywheel::spawn(async { panic!("expected") }).await.unwrap_err();
+///     assert!(err.is_panic());
 /// }
 /// # fn main() {}
 /// ```

@@ -1,5 +1,5 @@
 //! The attribute's arguments: `flavor`, `worker_threads`, `crate` and (tests only)
-//! `start_paused`, written `name = value` and separated by commas.
+//! `start_paused` and `unhandled_panic`, written `name = value` and separated by commas.
 //!
 //! Each option may appear once. Every error points at the tokens that caused it: the option's
 //! name when the name is wrong, repeated or has no value, its value when the value is wrong,
@@ -32,7 +32,7 @@ impl Kind {
     fn known_options(self) -> &'static str {
         match self {
             Kind::Main => "`flavor`, `worker_threads`, `crate`",
-            Kind::Test => "`flavor`, `worker_threads`, `start_paused`, `crate`",
+            Kind::Test => "`flavor`, `worker_threads`, `start_paused`, `unhandled_panic`, `crate`",
         }
     }
 }
@@ -44,6 +44,13 @@ pub(crate) enum Flavor {
     MultiThread,
 }
 
+/// What the runtime does when a task panics (`flywheel::UnhandledPanic`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnhandledPanic {
+    Ignore,
+    ShutdownRuntime,
+}
+
 /// The parsed arguments of one attribute.
 pub(crate) struct Options {
     pub(crate) flavor: Flavor,
@@ -53,6 +60,10 @@ pub(crate) struct Options {
     worker_threads_span: Option<Span>,
     pub(crate) start_paused: bool,
     start_paused_span: Option<Span>,
+    /// Tests shut down on a task panic unless told `unhandled_panic = "ignore"`; `main`
+    /// leaves the builder's default (`None`).
+    pub(crate) unhandled_panic: Option<UnhandledPanic>,
+    unhandled_panic_span: Option<Span>,
     /// Where the generated code finds flywheel (`crate = "path"`); `::flywheel` when `None`.
     pub(crate) krate: Option<Path>,
     krate_span: Option<Span>,
@@ -77,6 +88,11 @@ impl Options {
             worker_threads_span: None,
             start_paused: false,
             start_paused_span: None,
+            unhandled_panic: match kind {
+                Kind::Main => None,
+                Kind::Test => Some(UnhandledPanic::ShutdownRuntime),
+            },
+            unhandled_panic_span: None,
             krate: None,
             krate_span: None,
         };
@@ -165,6 +181,31 @@ impl Options {
                     &name,
                     "`start_paused` is for tests: use it with #[flywheel::test], or build the \
                      runtime with flywheel::Builder::start_paused",
+                ))
+            }
+            "unhandled_panic" if kind == Kind::Test => {
+                once(&name, self.unhandled_panic_span)?;
+                let (text, span) = string(&value, "`unhandled_panic = \"ignore\"`")?;
+                self.unhandled_panic = Some(match text.as_str() {
+                    "ignore" => UnhandledPanic::Ignore,
+                    "shutdown_runtime" => UnhandledPanic::ShutdownRuntime,
+                    other => {
+                        return Err(syn::Error::new(
+                            span,
+                            format!(
+                                "unknown `unhandled_panic` behaviour `{other}`; expected \
+                                 \"ignore\" or \"shutdown_runtime\" (the default)"
+                            ),
+                        ))
+                    }
+                });
+                self.unhandled_panic_span = Some(span);
+            }
+            "unhandled_panic" => {
+                return Err(syn::Error::new_spanned(
+                    &name,
+                    "`unhandled_panic` is for tests: use it with #[flywheel::test], or build \
+                     the runtime with flywheel::Builder::unhandled_panic",
                 ))
             }
             "crate" => {
