@@ -356,6 +356,39 @@ async fn runs_keep_the_return_type() -> Result<(), std::num::ParseIntError> {
     Ok(())
 }
 
+thread_local! {
+    /// Runs of `errs_on_its_third_run` on this thread.
+    static RUNS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+#[flywheel::test(seed = 3, runs = 10)]
+#[ignore = "fails on purpose; called by an_err_run_ends_the_runs"]
+async fn errs_on_its_third_run() -> Result<(), String> {
+    let run = RUNS.with(|runs| {
+        runs.set(runs.get() + 1);
+        runs.get()
+    });
+    if run == 3 {
+        return Err(format!("run {run} failed"));
+    }
+    Ok(())
+}
+
+#[test]
+fn an_err_run_ends_the_runs() {
+    common::watchdog(|| {
+        let result = errs_on_its_third_run();
+        if seed_from_env().is_none() {
+            assert_eq!(result, Err("run 3 failed".to_owned()));
+            assert_eq!(
+                RUNS.with(|runs| runs.get()),
+                3,
+                "no run after the failing one"
+            );
+        }
+    });
+}
+
 /// Fails on some of its runs: the example's race under the test attribute. Run by
 /// `a_failing_run_names_its_seed_and_replays`, in a process of its own.
 #[flywheel::test(seed = 1, runs = 300)]
