@@ -66,6 +66,7 @@ pub struct Builder {
     max_io_events_per_tick: usize,
     unhandled_panic: UnhandledPanic,
     on_task_panic: Option<PanicHook>,
+    seed: Option<u64>,
 }
 
 impl Builder {
@@ -125,6 +126,7 @@ impl Builder {
             max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
             unhandled_panic: UnhandledPanic::Ignore,
             on_task_panic: None,
+            seed: None,
         }
     }
 
@@ -543,13 +545,80 @@ impl Builder {
         self
     }
 
+    /// Makes a current-thread runtime schedule its tasks in an order drawn from `seed`, so
+    /// that a run can be replayed, and other orders explored with other seeds.
+    ///
+    /// Whenever more than one thing could run next, a small PRNG seeded with `seed` draws
+    /// it: the next task, uniformly among the runnable ones (however they became runnable:
+    /// spawned, woken by a channel or a `JoinHandle`, or by timers firing in the same tick),
+    /// and whether the woken `block_on` future goes before them. A seeded runtime starts
+    /// with its clock paused (as with [`start_paused(true)`](Builder::start_paused)): timers
+    /// fire when the runtime is idle, in virtual time.
+    ///
+    /// So a program that only uses the runtime's tasks, timers and in-memory
+    /// synchronisation runs the same way — same poll order, same output — every time it is
+    /// run with the same seed, and in another interleaving with another seed. A loop over
+    /// seeds (or `#[flywheel::test(runs = 200)]`) finds orderings a plain run never shows,
+    /// such as a check-then-act race across an `.await`; see `examples/seeded.rs`.
+    ///
+    /// What is *not* deterministic, because the seed cannot order it:
+    /// - real I/O (sockets, pipes, signals, child processes): when the OS reports
+    ///   readiness depends on the world outside;
+    /// - the blocking pool (`spawn_blocking`) and any other thread, including other threads
+    ///   waking tasks or spawning onto the runtime: they run in parallel, and their wakes
+    ///   arrive when they arrive (once they have, the draw orders them like the rest);
+    /// - the real clock: `std::time::Instant::now()` and `SystemTime` (read
+    ///   [`time::Instant::now`](crate::time::Instant::now), which is virtual here), and
+    ///   [`time::resume`](crate::time::resume), which restarts real time;
+    /// - randomness in the program itself (`HashMap` iteration order, random numbers): seed
+    ///   it from [`Handle::seed`] to make it part of the replay;
+    /// - task ids ([`task::Id`](crate::task::Id)): they count every task of the process, so
+    ///   a second run in the same process numbers its tasks differently (compare tasks by
+    ///   what they are, not by id).
+    ///
+    /// Without a seed nothing changes: tasks run in the order they were queued.
+    ///
+    /// A multi-thread runtime cannot be seeded: [`build`](Builder::build) refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// fn poll_order(seed: u64) -> Vec<usize> {
+    ///     let rt = flywheel::Builder::new_current_thread().seed(seed).build().unwrap();
+    ///     let order = Arc::new(Mutex::new(Vec::new()));
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..8)
+    ///             .map(|i| {
+    ///                 let order = order.clone();
+    ///                 flywheel::spawn(async move { order.lock().unwrap().push(i) })
+    ///             })
+    ///             .collect();
+    ///         for task in tasks {
+    ///             task.await.unwrap();
+    ///         }
+    ///     });
+    ///     let order = order.lock().unwrap().clone();
+    ///     order
+    /// }
+    ///
+    /// assert_eq!(poll_order(1), poll_order(1));
+    /// assert!((2..10).any(|seed| poll_order(seed) != poll_order(1)));
+    /// ```
+    pub fn seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     ///
     /// # Errors
     ///
-    /// When the OS refuses the poller (epoll) or a worker thread, or when
+    /// When the OS refuses the poller (epoll) or a worker thread, when
     /// `FLYWHEEL_WORKER_THREADS` is set to something other than a positive integer (see
-    /// [`new_multi_thread`](Builder::new_multi_thread)).
+    /// [`new_multi_thread`](Builder::new_multi_thread)), or when a multi-thread runtime was
+    /// given a [`seed`](Builder::seed).
     ///
     /// # Examples
     ///
@@ -559,8 +628,20 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if let (RuntimeFlavor::MultiThread, Some(seed)) = (self.flavor, self.seed) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "Builder::seed({seed}) needs a current-thread runtime: a multi-thread \
+                     runtime's order depends on its threads and cannot be replayed; build it \
+                     with Builder::new_current_thread()"
+                ),
+            ));
+        }
+        // A seeded runtime's clock is paused: the real one would make runs differ.
+        let start_paused = self.start_paused || self.seed.is_some();
         let (driver, driver_handle) =
-            driver::Driver::new(self.start_paused, self.max_io_events_per_tick)?;
+            driver::Driver::new(start_paused, self.max_io_events_per_tick)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads);
         let (scheduler, launch) = match self.flavor {
             RuntimeFlavor::CurrentThread => {
@@ -570,7 +651,7 @@ impl Builder {
                         .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL_CURRENT),
                     event: self.event_interval,
                 };
-                let shared = current_thread::CurrentThread::new(intervals);
+                let shared = current_thread::CurrentThread::new(intervals).with_seed(self.seed);
                 (Scheduler::CurrentThread(shared), None)
             }
             RuntimeFlavor::MultiThread => {
@@ -611,6 +692,23 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// What `#[flywheel::test(seed = .., runs = ..)]` expands to: calls `run` once per seed
+    /// (`FLYWHEEL_SEED` alone when set; else `runs` seeds from `seed`, or from a random
+    /// one), each time on a fresh runtime it builds with that seed; reports the seed of a
+    /// failing run (a panic, or `run` returning `(output, true)`) with the command that
+    /// replays it, and ends the test with that failure. Not for use outside the macro.
+    #[doc(hidden)]
+    pub fn __run_seeded_test<T>(
+        test_path: &str,
+        seed: Option<u64>,
+        runs: u32,
+        run: impl FnMut(u64) -> (T, bool),
+    ) -> T {
+        crate::runtime::scheduler::seeded::run_test(test_path, seed, runs, run)
+    }
+}
+
 /// The worker count of a multi-thread runtime built without `worker_threads(n)`: `env` (the
 /// value of `FLYWHEEL_WORKER_THREADS`) when set, else one per available core.
 fn default_worker_threads(env: Option<std::ffi::OsString>) -> io::Result<usize> {
@@ -642,6 +740,7 @@ impl fmt::Debug for Builder {
             .field("max_io_events_per_tick", &self.max_io_events_per_tick)
             .field("unhandled_panic", &self.unhandled_panic)
             .field("on_task_panic", &self.on_task_panic.is_some())
+            .field("seed", &self.seed)
             .finish()
     }
 }

@@ -381,6 +381,28 @@ impl Handle {
         }
     }
 
+    /// The seed this runtime draws its scheduling order from
+    /// ([`Builder::seed`](crate::Builder::seed)); `None` when it runs tasks in the order
+    /// they were queued.
+    ///
+    /// A program that needs randomness of its own can derive it from this seed, so that it
+    /// replays with the scheduling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().seed(42).build().unwrap();
+    /// assert_eq!(rt.block_on(async { flywheel::Handle::current().seed() }), Some(42));
+    /// let plain = flywheel::Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(plain.handle().seed(), None);
+    /// ```
+    pub fn seed(&self) -> Option<u64> {
+        match &self.shared.scheduler {
+            Scheduler::CurrentThread(ct) => ct.seed(),
+            Scheduler::MultiThread(_) => None,
+        }
+    }
+
     pub(crate) fn multi_thread(&self) -> &worker::MultiThread {
         self.shared.multi_thread()
     }
