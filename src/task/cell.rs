@@ -15,6 +15,8 @@
 //!
 //! - `header.state`: anyone, atomically.
 //! - `header.id`, `header.spawned`, `scheduler`: immutable after spawn.
+//! - `header.trace` (poll count, wait site): written only by the thread holding `RUNNING`,
+//!   with relaxed loads and stores; read by `Handle::dump` from any thread (`WaitSite`).
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it (in
 //!   `Schedule::release`).
@@ -115,6 +117,7 @@ where
                 id: Id::next(),
                 owned_key: AtomicUsize::new(NOT_OWNED),
                 spawned,
+                trace: crate::task::schedule::Trace::new(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -220,6 +223,8 @@ where
     fn poll_future(self: &Arc<Self>) -> Poll<Result<F::Output, JoinError>> {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
+        // RUNNING is ours (won in `run`): this thread alone writes the dump bookkeeping.
+        self.header.start_poll();
         let polled = {
             let _current = IdGuard::enter(Some(self.header.id));
             catch_unwind(AssertUnwindSafe(|| {
@@ -234,6 +239,9 @@ where
                 coop::budget(|| future.poll(&mut cx))
             }))
         };
+        if matches!(polled, Ok(Poll::Pending)) {
+            self.header.parked();
+        }
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
@@ -360,6 +368,59 @@ where
         if self.header.state.transition_to_notified() == Submit::Yes {
             self.schedule(Reason::Wake);
         }
+    }
+}
+
+/// Where a task waited when its last poll returned `Pending`, for `Handle::dump`: the leaf
+/// kind and its source location in two relaxed atomics. It is here for the one `unsafe`
+/// it needs, turning the stored pointer back into a `&'static Location`.
+///
+/// Only the thread holding the task's `RUNNING` writes it (`Header::parked`); a dump reads
+/// it from any thread at any time. The two fields are not read as one: a dump racing the
+/// end of a poll may pair the kind of one wait with the location of the next. A dump is a
+/// sketch of a moving system, and keeping every poll free of a read-modify-write matters
+/// more; a dump shows it only for tasks that were not running when it looked.
+pub(crate) struct WaitSite {
+    /// `Leaf as u8`, or 0 when the task waits on nothing flywheel knows.
+    leaf: std::sync::atomic::AtomicU8,
+    /// Null, or a `&'static Location<'static>` (the only kind of value `store` writes).
+    at: std::sync::atomic::AtomicPtr<std::panic::Location<'static>>,
+}
+
+impl WaitSite {
+    pub(crate) fn new() -> WaitSite {
+        WaitSite {
+            leaf: std::sync::atomic::AtomicU8::new(0),
+            at: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// Records `point` (the thread holding `RUNNING` only).
+    pub(crate) fn store(&self, point: Option<crate::task::id::WaitPoint>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (leaf, at) = match point {
+            Some(point) => (point.leaf as u8, point.at),
+            None => (0, None),
+        };
+        let at = at.map_or(std::ptr::null(), |at| {
+            at as *const std::panic::Location<'static>
+        });
+        // Never written through: `AtomicPtr` only comes as `*mut`.
+        let at = at.cast_mut();
+        self.leaf.store(leaf, Relaxed);
+        self.at.store(at, Relaxed);
+    }
+
+    /// The last recorded point (any thread).
+    pub(crate) fn load(&self) -> Option<crate::task::id::WaitPoint> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let leaf = crate::task::id::Leaf::from_u8(self.leaf.load(Relaxed))?;
+        let at = self.at.load(Relaxed);
+        // SAFETY: `at` is null or came from a `&'static Location<'static>` in `store`, the
+        // only writer; the location is immutable and lives for the whole program, so any
+        // thread may read it, whenever, without synchronising with the writer.
+        let at = unsafe { at.as_ref() };
+        Some(crate::task::id::WaitPoint { leaf, at })
     }
 }
 

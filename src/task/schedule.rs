@@ -15,10 +15,12 @@
 //! (no `dyn` call on the spawn or wake path).
 
 use std::panic::Location;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use crate::task::id::Id;
+use crate::task::cell::WaitSite;
+use crate::task::id::{self, Id, WaitPoint};
 use crate::task::state::State;
 
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
@@ -69,6 +71,8 @@ pub(crate) struct Header {
     pub(crate) owned_key: AtomicUsize,
     /// Where it was spawned and under which name.
     pub(crate) spawned: Spawned,
+    /// Polls so far and where it waits, for `Handle::dump`.
+    pub(crate) trace: Trace,
 }
 
 impl Header {
@@ -80,6 +84,51 @@ impl Header {
     /// The source location of the user's spawn call.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.spawned.location
+    }
+
+    /// The thread that holds `RUNNING` is about to poll the future: counts the poll and
+    /// drops any wait note left on this thread by code that was not this task.
+    pub(crate) fn start_poll(&self) {
+        let polls = &self.trace.polls;
+        polls.store(polls.load(Relaxed) + 1, Relaxed);
+        let _ = id::take_waiting();
+    }
+
+    /// The poll returned `Pending` (the thread still holds `RUNNING`): stores where the
+    /// future said it waits.
+    pub(crate) fn parked(&self) {
+        self.trace.waiting.store(id::take_waiting());
+    }
+
+    /// Polls so far (any thread; may lag a poll in progress).
+    pub(crate) fn polls(&self) -> u64 {
+        self.trace.polls.load(Relaxed)
+    }
+
+    /// Where the task waited when its last poll returned `Pending` (any thread).
+    pub(crate) fn waiting(&self) -> Option<WaitPoint> {
+        self.trace.waiting.load()
+    }
+}
+
+/// What a task records about itself for dumps, written only by the thread that holds its
+/// `RUNNING` bit. One writer at a time, handed over through the state word's
+/// acquire/release transitions, is why the poll count is a relaxed load and store instead
+/// of a `fetch_add`: no read-modify-write on the poll path. Readers (a dump, on any thread)
+/// load relaxed and may see a value one poll old.
+pub(crate) struct Trace {
+    /// Polls so far, the one in progress included.
+    polls: AtomicU64,
+    /// Where the future waited when its last poll returned `Pending`.
+    waiting: WaitSite,
+}
+
+impl Trace {
+    pub(crate) fn new() -> Trace {
+        Trace {
+            polls: AtomicU64::new(0),
+            waiting: WaitSite::new(),
+        }
     }
 }
 
