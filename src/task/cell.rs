@@ -371,18 +371,13 @@ where
     }
 }
 
-/// Where a task waited when its last poll returned `Pending`, for `Handle::dump`: the leaf
-/// kind and its source location in two relaxed atomics. It is here for the one `unsafe`
-/// it needs, turning the stored pointer back into a `&'static Location`.
+/// The source location of where a task waited when its last poll returned `Pending`, for
+/// `Handle::dump` (the kind of wait is kept next to the poll count, in `Trace`). It is here
+/// for the one `unsafe` it needs: turning the stored pointer back into a `&'static Location`.
 ///
 /// Only the thread holding the task's `RUNNING` writes it (`Header::parked`); a dump reads
-/// it from any thread at any time. The two fields are not read as one: a dump racing the
-/// end of a poll may pair the kind of one wait with the location of the next. A dump is a
-/// sketch of a moving system, and keeping every poll free of a read-modify-write matters
-/// more; a dump shows it only for tasks that were not running when it looked.
+/// it from any thread at any time, relaxed.
 pub(crate) struct WaitSite {
-    /// `Leaf as u8`, or 0 when the task waits on nothing flywheel knows.
-    leaf: std::sync::atomic::AtomicU8,
     /// Null, or a `&'static Location<'static>` (the only kind of value `store` writes).
     at: std::sync::atomic::AtomicPtr<std::panic::Location<'static>>,
 }
@@ -390,37 +385,28 @@ pub(crate) struct WaitSite {
 impl WaitSite {
     pub(crate) fn new() -> WaitSite {
         WaitSite {
-            leaf: std::sync::atomic::AtomicU8::new(0),
             at: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 
-    /// Records `point` (the thread holding `RUNNING` only).
-    pub(crate) fn store(&self, point: Option<crate::task::id::WaitPoint>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let (leaf, at) = match point {
-            Some(point) => (point.leaf as u8, point.at),
-            None => (0, None),
-        };
+    /// Records `at` (the thread holding `RUNNING` only).
+    #[inline]
+    pub(crate) fn store(&self, at: Option<&'static std::panic::Location<'static>>) {
         let at = at.map_or(std::ptr::null(), |at| {
             at as *const std::panic::Location<'static>
         });
         // Never written through: `AtomicPtr` only comes as `*mut`.
-        let at = at.cast_mut();
-        self.leaf.store(leaf, Relaxed);
-        self.at.store(at, Relaxed);
+        self.at
+            .store(at.cast_mut(), std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The last recorded point (any thread).
-    pub(crate) fn load(&self) -> Option<crate::task::id::WaitPoint> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let leaf = crate::task::id::Leaf::from_u8(self.leaf.load(Relaxed))?;
-        let at = self.at.load(Relaxed);
+    /// The last recorded location (any thread).
+    pub(crate) fn load(&self) -> Option<&'static std::panic::Location<'static>> {
+        let at = self.at.load(std::sync::atomic::Ordering::Relaxed);
         // SAFETY: `at` is null or came from a `&'static Location<'static>` in `store`, the
         // only writer; the location is immutable and lives for the whole program, so any
         // thread may read it, whenever, without synchronising with the writer.
-        let at = unsafe { at.as_ref() };
-        Some(crate::task::id::WaitPoint { leaf, at })
+        unsafe { at.as_ref() }
     }
 }
 

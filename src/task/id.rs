@@ -187,17 +187,20 @@ thread_local! {
 
 /// A leaf future returns `Pending`: notes where, for the task being polled on this thread
 /// (outside a task the note is never read, and the next task poll clears it).
+#[inline]
 pub(crate) fn note_waiting(leaf: Leaf, at: Option<&'static Location<'static>>) {
     let _ = WAITING.try_with(|waiting| waiting.set(Some(WaitPoint { leaf, at })));
 }
 
 /// Takes the last note, leaving none: before a task poll (to drop a note made outside a
 /// task) and after it (to store it in the task's header).
+#[inline]
 pub(crate) fn take_waiting() -> Option<WaitPoint> {
     WAITING.try_with(Cell::take).unwrap_or(None)
 }
 
 /// Returns `polled`, noting `leaf` at `at` when it is `Pending`: for leaf futures' `poll`.
+#[inline]
 pub(crate) fn noting<T>(polled: Poll<T>, leaf: Leaf, at: &'static Location<'static>) -> Poll<T> {
     if polled.is_pending() {
         note_waiting(leaf, Some(at));
