@@ -314,3 +314,11 @@ fn a_dump_from_other_threads_while_the_workers_are_busy() {
         }
     });
 }
+
+#[test]
+fn dump_types_are_send_sync_and_static() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Dump>();
+    check::<TaskDump>();
+    check::<TaskState>();
+}

@@ -166,3 +166,9 @@ fn spawn_outside_a_runtime_panics_with_advice() {
         assert!(message.contains("Handle"), "{message}");
     });
 }
+
+#[test]
+fn the_builder_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Builder<'static>>();
+}
