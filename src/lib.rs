@@ -37,7 +37,7 @@ pub mod io;
 pub mod net;
 #[cfg(unix)]
 pub mod process;
-mod runtime;
+pub mod runtime;
 #[cfg(unix)]
 pub mod signal;
 mod sync;

@@ -5,9 +5,10 @@
 //! descriptor up, so the poller never watches a closed (or reused) descriptor.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -15,6 +16,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use mio::unix::SourceFd;
 
 use crate::io::registration::{Direction, Registration};
+use crate::task::id::{self, Leaf};
 
 /// A non-blocking file descriptor registered with the runtime's reactor.
 ///
@@ -198,9 +200,16 @@ impl<T: AsFd> Async<T> {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn readable(&self) -> io::Result<()> {
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        // Not an `async fn`, so that a dump can show this call as where the task waits.
+        let at = Location::caller();
         let mut waiter = self.registration.waiter(Direction::Read);
-        poll_fn(|cx| waiter.poll_ready(cx).map_ok(|_| ())).await
+        id::noted(
+            Leaf::Read,
+            at,
+            poll_fn(move |cx| waiter.poll_ready(cx).map_ok(|_| ())),
+        )
     }
 
     /// Waits until the descriptor may be writable.
@@ -227,9 +236,16 @@ impl<T: AsFd> Async<T> {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn writable(&self) -> io::Result<()> {
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        // Not an `async fn`, so that a dump can show this call as where the task waits.
+        let at = Location::caller();
         let mut waiter = self.registration.waiter(Direction::Write);
-        poll_fn(|cx| waiter.poll_ready(cx).map_ok(|_| ())).await
+        id::noted(
+            Leaf::Write,
+            at,
+            poll_fn(move |cx| waiter.poll_ready(cx).map_ok(|_| ())),
+        )
     }
 
     /// Reads by hand: calls `op` with the value once the descriptor may be readable, and

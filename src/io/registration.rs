@@ -26,6 +26,7 @@ use crate::io::scheduled_io::{gone, ScheduledIo};
 pub(crate) use crate::io::scheduled_io::{Direction, ReadyEvent};
 use crate::io::{Interest, Ready};
 use crate::runtime::{context, coop};
+use crate::task::id::{self, Leaf};
 
 /// A source's membership in the reactor; dropping it frees the slab slot.
 ///
@@ -104,7 +105,7 @@ impl Registration {
         direction: Direction,
         key: Option<&mut Option<usize>>,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let event = ready!(self.io.poll_ready(cx, direction, key));
+        let event = ready!(noted(self.io.poll_ready(cx, direction, key), direction));
         if event.is_shutdown() {
             return Poll::Ready(Err(gone()));
         }
@@ -122,7 +123,7 @@ impl Registration {
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         ready!(coop::poll_proceed(cx));
-        self.io.poll_io(cx, direction, key, op, drained)
+        noted(self.io.poll_io(cx, direction, key, op, drained), direction)
     }
 
     /// Waits until `direction` is ready, without doing any I/O or clearing anything, for the
@@ -181,6 +182,20 @@ impl Registration {
             None => Ok(()),
         }
     }
+}
+
+/// `polled`, noting a socket wait in `direction` for the task's dump when it is pending.
+/// Only the kind: the caller up the stack may be another crate's future (`AsyncReadExt`);
+/// the `async fn`s whose location is known (`readable`, ...) note it after this.
+fn noted<T>(polled: Poll<T>, direction: Direction) -> Poll<T> {
+    if polled.is_pending() {
+        let leaf = match direction {
+            Direction::Read => Leaf::Read,
+            Direction::Write => Leaf::Write,
+        };
+        id::note_waiting(leaf, None);
+    }
+    polled
 }
 
 impl Drop for Registration {

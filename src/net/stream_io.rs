@@ -177,11 +177,18 @@ macro_rules! impl_stream_readiness {
             /// })
             /// .unwrap();
             /// ```
-            pub async fn ready(
+            #[track_caller]
+            pub fn ready(
                 &self,
                 interest: crate::io::Interest,
-            ) -> io::Result<crate::io::Ready> {
-                self.io.ready_for(interest).await
+            ) -> impl std::future::Future<Output = io::Result<crate::io::Ready>> + '_ {
+                // Not an `async fn`, so that a dump can show this call as where the task
+                // waits.
+                crate::task::id::noted(
+                    crate::task::id::Leaf::Ready,
+                    std::panic::Location::caller(),
+                    self.io.ready_for(interest),
+                )
             }
 
             /// Polls for read readiness: `Ready(Ok(()))` when the stream may be readable, else

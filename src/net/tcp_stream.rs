@@ -1,13 +1,15 @@
 //! `TcpStream`: one TCP connection.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::panic::Location;
 
 use crate::io::poll_evented::PollEvented;
 use crate::io::registration::Direction;
 use crate::net::{each_addr, resolve, ToSocketAddrs};
+use crate::task::id::{self, Leaf};
 
 /// A TCP connection.
 ///
@@ -255,8 +257,14 @@ impl TcpStream {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Read).await
+    #[track_caller]
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        // Not an `async fn`, so that a dump can show this call as where the task waits.
+        id::noted(
+            Leaf::Read,
+            Location::caller(),
+            self.io.ready(Direction::Read),
+        )
     }
 
     /// Waits until the connection may be writable.
@@ -280,8 +288,14 @@ impl TcpStream {
     /// })
     /// .unwrap();
     /// ```
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Write).await
+    #[track_caller]
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        // Not an `async fn`, so that a dump can show this call as where the task waits.
+        id::noted(
+            Leaf::Write,
+            Location::caller(),
+            self.io.ready(Direction::Write),
+        )
     }
 }
 

@@ -4,9 +4,17 @@
 //! job, and an idle thread exits after `KEEP_ALIVE` without work. Jobs are ordinary tasks
 //! (a closure wrapped in a future that is polled once), so their `JoinHandle`s behave like
 //! any other. At shutdown, jobs that have not started are cancelled; running ones finish.
+//!
+//! Jobs are not in the runtime's owned set, so for `Handle::dump` the pool keeps each
+//! running job next to its thread (`State::running`): a reference taken under the lock the
+//! thread already holds to pop the job, and taken out again under a short lock once the job
+//! returns (then dropped outside it). That costs a reference count, a map insert and one
+//! uncontended lock per job — a job costs a thread hand-off of tens of microseconds — and
+//! nothing anywhere else.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::thread;
@@ -38,6 +46,8 @@ struct State {
     num_notify: usize,
     is_shutdown: bool,
     threads: HashMap<usize, thread::JoinHandle<()>>,
+    /// The job each busy thread is running, by thread id.
+    running: HashMap<usize, Task>,
     next_id: usize,
 }
 
@@ -57,7 +67,8 @@ impl BlockingSchedule {
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Task, _reason: Reason) {
-        self.handle.shared.blocking.schedule(task, &self.handle);
+        // A refused job is cancelled already: its JoinHandle reports it.
+        let _ = self.handle.shared.blocking.schedule(task, &self.handle);
     }
 
     fn release(&self, _task: &Header) {}
@@ -111,6 +122,7 @@ impl Pool {
                 num_notify: 0,
                 is_shutdown: false,
                 threads: HashMap::new(),
+                running: HashMap::new(),
                 next_id: 0,
             }),
             work: Condvar::new(),
@@ -120,23 +132,28 @@ impl Pool {
     }
 
     /// Queues a job, waking or starting a thread for it.
-    pub(crate) fn schedule(&self, task: Task, handle: &Handle) {
+    ///
+    /// # Errors
+    ///
+    /// When the pool is shut down, or has no thread and the OS refuses one: the job is
+    /// cancelled (its `JoinHandle` reports it) and the error says why.
+    pub(crate) fn schedule(&self, task: Task, handle: &Handle) -> io::Result<()> {
         let mut state = self.state.lock();
         if state.is_shutdown {
             drop(state);
             task.shutdown();
-            return;
+            return Err(crate::task::builder::shut_down_error());
         }
         state.queue.push_back(task);
         if state.num_idle > 0 {
             state.num_idle -= 1;
             state.num_notify += 1;
             self.work.notify_one();
-            return;
+            return Ok(());
         }
         if state.num_threads >= self.max_threads {
             // Every thread is busy: the job waits for the first one to free up.
-            return;
+            return Ok(());
         }
         let id = state.next_id;
         state.next_id += 1;
@@ -146,17 +163,20 @@ impl Pool {
             Ok(thread) => {
                 state.num_threads += 1;
                 state.threads.insert(id, thread);
+                Ok(())
             }
             Err(_) if state.num_threads > 0 => {
                 // The OS refused a thread; a running one will take the job later.
+                Ok(())
             }
-            Err(_) => {
+            Err(e) => {
                 // No thread can ever run it: cancel it so its JoinHandle does not hang.
                 let task = state.queue.pop_back();
                 drop(state);
                 if let Some(task) = task {
                     task.shutdown();
                 }
+                Err(e)
             }
         }
     }
@@ -176,6 +196,14 @@ impl Pool {
             idle: state.num_idle,
             queued: state.queue.len(),
         }
+    }
+
+    /// Calls `f` on every job, under the pool's lock (for `Handle::dump`; `f` only reads):
+    /// `true` for a running job, `false` for a queued one.
+    pub(crate) fn for_each_job(&self, mut f: impl FnMut(&Task, bool)) {
+        let state = self.state.lock();
+        state.running.values().for_each(|task| f(task, true));
+        state.queue.iter().for_each(|task| f(task, false));
     }
 
     /// Cancels jobs not yet started and waits (until `deadline`, if given) for the threads
@@ -222,8 +250,12 @@ fn run(handle: Handle, id: usize) {
     let mut state = pool.state.lock();
     'outer: loop {
         while let Some(task) = state.queue.pop_front() {
+            state.running.insert(id, task.clone());
             drop(state);
             task.run();
+            let done = pool.state.lock().running.remove(&id);
+            // Dropped outside the lock, like every task reference.
+            drop(done);
             state = pool.state.lock();
         }
         if state.is_shutdown {

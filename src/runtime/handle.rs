@@ -9,6 +9,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::runtime::blocking::{self, BlockingSchedule, BlockingTask};
+use crate::runtime::dump::Dump;
+#[cfg(doc)]
+use crate::runtime::dump::TaskDump;
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::{context, driver, thread};
@@ -287,10 +290,25 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.try_spawn_blocking(f, spawned).0
+    }
+
+    /// `spawn_blocking_with`, also saying whether the pool took the job: on `Err` (the
+    /// runtime is shut down, or the OS refused the pool its first thread) the job is
+    /// cancelled already, and the handle reports it.
+    pub(crate) fn try_spawn_blocking<F, R>(
+        &self,
+        f: F,
+        spawned: Spawned,
+    ) -> (JoinHandle<R>, std::io::Result<()>)
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let scheduler = BlockingSchedule::new(self.clone());
-        let cell = Cell::new(BlockingTask::new(f), scheduler.clone(), spawned);
-        scheduler.schedule(cell.clone(), Reason::Spawn);
-        JoinHandle::new(cell)
+        let cell = Cell::new(BlockingTask::new(f), scheduler, spawned);
+        let scheduled = self.shared.blocking.schedule(cell.clone(), self);
+        (JoinHandle::new(cell), scheduled)
     }
 
     /// Runs a future to completion on the current thread, with this runtime as the
@@ -360,6 +378,38 @@ impl Handle {
             inner: context::enter(self),
             _handle: PhantomData,
         }
+    }
+
+    /// What every live task of this runtime is doing: one [`TaskDump`] per task (and per
+    /// `spawn_blocking` job) with its id, name, spawn location, state (idle, scheduled,
+    /// running, blocking), polls so far, and the flywheel future it waits on with the
+    /// user's source location of it.
+    ///
+    /// Taking a dump never polls or wakes a task and never stops the workers: it walks the
+    /// runtime's task list one shard lock at a time, copying a few words per task, so a
+    /// worker that spawns or finishes a task meanwhile waits at most that long. It works
+    /// from any thread (inside the runtime too), on both flavours. Tasks that start or
+    /// finish while it walks may or may not be listed. Print it for a table
+    /// ([`Dump`]'s `Display`), or read [`Dump::tasks`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// flywheel::run(async {
+    ///     let fetch = flywheel::task::Builder::new()
+    ///         .name("fetch")
+    ///         .spawn(flywheel::time::sleep(Duration::from_secs(60)))
+    ///         .unwrap();
+    ///     let dump = flywheel::Handle::current().dump();
+    ///     let entry = dump.tasks().iter().find(|t| t.id() == fetch.id()).unwrap();
+    ///     assert_eq!(entry.name(), Some("fetch"));
+    ///     println!("{dump}");
+    /// });
+    /// ```
+    pub fn dump(&self) -> Dump {
+        Dump::take(self)
     }
 
     /// The flavour of this runtime's scheduler.

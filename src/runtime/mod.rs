@@ -1,4 +1,7 @@
-//! The runtime: `Runtime`, and the `run`/`spawn` shortcuts.
+//! The runtime: `Runtime`, and the `run`/`spawn` shortcuts; task dumps ([`Dump`]).
+//!
+//! Everything here is also at the crate root, except the dump types, which only
+//! [`Handle::dump`] returns.
 
 mod block_in_place;
 pub(crate) mod block_on;
@@ -7,6 +10,7 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod driver;
+mod dump;
 mod handle;
 mod metrics;
 pub(crate) mod panic;
@@ -16,6 +20,7 @@ pub(crate) mod thread;
 
 pub use block_in_place::block_in_place;
 pub use builder::Builder;
+pub use dump::{Dump, TaskDump, TaskState};
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::RuntimeMetrics;

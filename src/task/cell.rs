@@ -15,6 +15,8 @@
 //!
 //! - `header.state`: anyone, atomically.
 //! - `header.id`, `header.spawned`, `scheduler`: immutable after spawn.
+//! - `header.trace` (poll count, wait site): written only by the thread holding `RUNNING`,
+//!   with relaxed loads and stores; read by `Handle::dump` from any thread (`WaitSite`).
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it (in
 //!   `Schedule::release`).
@@ -115,6 +117,7 @@ where
                 id: Id::next(),
                 owned_key: AtomicUsize::new(NOT_OWNED),
                 spawned,
+                trace: crate::task::schedule::Trace::new(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -220,6 +223,8 @@ where
     fn poll_future(self: &Arc<Self>) -> Poll<Result<F::Output, JoinError>> {
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
+        // RUNNING is ours (won in `run`): this thread alone writes the dump bookkeeping.
+        self.header.start_poll();
         let polled = {
             let _current = IdGuard::enter(Some(self.header.id));
             catch_unwind(AssertUnwindSafe(|| {
@@ -234,6 +239,9 @@ where
                 coop::budget(|| future.poll(&mut cx))
             }))
         };
+        if matches!(polled, Ok(Poll::Pending)) {
+            self.header.parked();
+        }
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
@@ -364,6 +372,45 @@ where
         if self.header.state.transition_to_notified() == Submit::Yes {
             self.schedule(Reason::Wake);
         }
+    }
+}
+
+/// The source location of where a task waited when its last poll returned `Pending`, for
+/// `Handle::dump` (the kind of wait is kept next to the poll count, in `Trace`). It is here
+/// for the one `unsafe` it needs: turning the stored pointer back into a `&'static Location`.
+///
+/// Only the thread holding the task's `RUNNING` writes it (`Header::parked`); a dump reads
+/// it from any thread at any time, relaxed.
+pub(crate) struct WaitSite {
+    /// Null, or a `&'static Location<'static>` (the only kind of value `store` writes).
+    at: std::sync::atomic::AtomicPtr<std::panic::Location<'static>>,
+}
+
+impl WaitSite {
+    pub(crate) fn new() -> WaitSite {
+        WaitSite {
+            at: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
+
+    /// Records `at` (the thread holding `RUNNING` only).
+    #[inline]
+    pub(crate) fn store(&self, at: Option<&'static std::panic::Location<'static>>) {
+        let at = at.map_or(std::ptr::null(), |at| {
+            at as *const std::panic::Location<'static>
+        });
+        // Never written through: `AtomicPtr` only comes as `*mut`.
+        self.at
+            .store(at.cast_mut(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The last recorded location (any thread).
+    pub(crate) fn load(&self) -> Option<&'static std::panic::Location<'static>> {
+        let at = self.at.load(std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: `at` is null or came from a `&'static Location<'static>` in `store`, the
+        // only writer; the location is immutable and lives for the whole program, so any
+        // thread may read it, whenever, without synchronising with the writer.
+        unsafe { at.as_ref() }
     }
 }
 

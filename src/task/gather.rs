@@ -8,10 +8,12 @@
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::task::group::Group;
+use crate::task::id::{self, Leaf};
 use crate::task::{JoinError, JoinHandle};
 
 /// Told to callers of `join_all` whose task was cancelled.
@@ -168,6 +170,13 @@ impl<T: Send + 'static> JoinAll<T> {
     }
 }
 
+/// `polled`, noting the gather as where the task waits when it is pending: at the user's
+/// `.await` (the `poll` calling it is `#[track_caller]` too).
+#[track_caller]
+fn noted<R>(polled: Poll<R>) -> Poll<R> {
+    id::noting(polled, Leaf::JoinAll, Location::caller())
+}
+
 impl<T: Send + 'static> Future for JoinAll<T> {
     type Output = Vec<T>;
 
@@ -175,7 +184,9 @@ impl<T: Send + 'static> Future for JoinAll<T> {
     #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
         let this = &mut *self;
-        while let Some((index, _, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
+        while let Some((index, _, result)) =
+            std::task::ready!(noted(this.group.poll_next(Some(cx))))
+        {
             match result {
                 Ok(value) if this.failure.is_none() => this.outputs.store(index, value),
                 Ok(_) => {}
@@ -252,9 +263,12 @@ impl<U: Send + 'static, E: Send + 'static> TryJoinAll<U, E> {
 impl<U: Send + 'static, E: Send + 'static> Future for TryJoinAll<U, E> {
     type Output = Result<Vec<U>, TryJoinError<E>>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        while let Some((index, _, result)) = std::task::ready!(this.group.poll_next(Some(cx))) {
+        while let Some((index, _, result)) =
+            std::task::ready!(noted(this.group.poll_next(Some(cx))))
+        {
             let failure = match result {
                 Ok(Ok(value)) => {
                     if this.failure.is_none() {

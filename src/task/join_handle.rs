@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::task::cell::{Join, Runnable};
 use crate::task::error::JoinError;
+use crate::task::id::Leaf;
 use crate::task::Id;
 
 /// An owned permission to await a task's output, or to abort it.
@@ -132,7 +134,11 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.raw.poll_join(cx) {
             Poll::Ready(Some(output)) => Poll::Ready(output),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // `#[track_caller]` on `poll` is the user's `.await` when awaited directly.
+                crate::task::id::note_waiting(Leaf::JoinHandle, Some(Location::caller()));
+                Poll::Pending
+            }
             Poll::Ready(None) => panic!(
                 "JoinHandle polled after it returned Ready: a task's output is handed out \
                  once; keep the result of the first `.await` instead of polling again"

@@ -3,8 +3,11 @@
 //! Task groups are the Rust counterparts of asyncio's: [`JoinSet`] (`TaskGroup` and
 //! `create_task`), [`wait`] with [`ReturnWhen`] (`asyncio.wait`), [`join_all`] and
 //! [`try_join_all`] (`gather`), [`as_completed`], and [`select`] / [`select_all`].
+//!
+//! [`Builder`] spawns a task with a name, which `Handle::dump` shows.
 
 mod as_completed;
+pub(crate) mod builder;
 pub(crate) mod callback;
 pub(crate) mod cell;
 pub(crate) mod coop;
@@ -29,6 +32,7 @@ mod yield_now;
 
 pub use crate::runtime::block_in_place;
 pub use as_completed::{as_completed, AsCompleted};
+pub use builder::Builder;
 pub use error::JoinError;
 pub use gather::{join_all, try_join_all, JoinAll, TryJoinAll, TryJoinError};
 pub use id::{id, try_id, Id};

@@ -16,10 +16,12 @@
 
 use std::any::Any;
 use std::panic::Location;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use crate::task::id::Id;
+use crate::task::cell::WaitSite;
+use crate::task::id::{self, Id, WaitPoint};
 use crate::task::state::State;
 
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
@@ -80,6 +82,8 @@ pub(crate) struct Header {
     pub(crate) owned_key: AtomicUsize,
     /// Where it was spawned and under which name.
     pub(crate) spawned: Spawned,
+    /// Polls so far and where it waits, for `Handle::dump`.
+    pub(crate) trace: Trace,
 }
 
 impl Header {
@@ -91,6 +95,74 @@ impl Header {
     /// The source location of the user's spawn call.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.spawned.location
+    }
+
+    /// The thread that holds `RUNNING` is about to poll the future: counts the poll and
+    /// drops any wait note left on this thread by code that was not this task.
+    #[inline]
+    pub(crate) fn start_poll(&self) {
+        let word = &self.trace.word;
+        word.store(word.load(Relaxed) + ONE_POLL, Relaxed);
+        let _ = id::take_waiting();
+    }
+
+    /// The poll returned `Pending` (the thread still holds `RUNNING`): stores where the
+    /// future said it waits.
+    #[inline]
+    pub(crate) fn parked(&self) {
+        let waiting = id::take_waiting();
+        let word = &self.trace.word;
+        let leaf = waiting.map_or(0, |w| w.leaf as u64);
+        word.store(word.load(Relaxed) & !LEAF_MASK | leaf, Relaxed);
+        self.trace.at.store(waiting.and_then(|w| w.at));
+    }
+
+    /// Polls so far (any thread; may lag a poll in progress).
+    pub(crate) fn polls(&self) -> u64 {
+        self.trace.word.load(Relaxed) >> LEAF_BITS
+    }
+
+    /// Where the task waited when its last poll returned `Pending` (any thread).
+    pub(crate) fn waiting(&self) -> Option<WaitPoint> {
+        let word = self.trace.word.load(Relaxed);
+        // Truncation intended: the mask keeps the low byte.
+        let leaf = id::Leaf::from_u8((word & LEAF_MASK) as u8)?;
+        Some(WaitPoint {
+            leaf,
+            at: self.trace.at.load(),
+        })
+    }
+}
+
+/// Low bits of `Trace::word` that hold the leaf kind (`Leaf as u8`, 0 for none).
+const LEAF_BITS: u32 = 8;
+/// Mask of the leaf bits.
+const LEAF_MASK: u64 = (1 << LEAF_BITS) - 1;
+/// One poll in `Trace::word` (the count sits above the leaf bits: 2^56 polls, never reached).
+const ONE_POLL: u64 = 1 << LEAF_BITS;
+
+/// What a task records about itself for dumps, written only by the thread that holds its
+/// `RUNNING` bit. One writer at a time, handed over through the state word's
+/// acquire/release transitions, is why the counts are a relaxed load and store instead of
+/// a `fetch_add`: no read-modify-write on the poll path. Readers (a dump, on any thread)
+/// load relaxed and may see a value one poll old. The poll count and the kind of wait share
+/// one word (16 bytes in all per task); the wait's location is the second word, so a dump
+/// racing the end of a poll may pair one wait's kind with the next one's location — a dump
+/// shows waits only for tasks that were not running when it looked, which makes that rare.
+pub(crate) struct Trace {
+    /// Polls so far (the one in progress included) above `LEAF_BITS`, and the kind of
+    /// the last wait below.
+    word: AtomicU64,
+    /// The source location of the last wait.
+    at: WaitSite,
+}
+
+impl Trace {
+    pub(crate) fn new() -> Trace {
+        Trace {
+            word: AtomicU64::new(0),
+            at: WaitSite::new(),
+        }
     }
 }
 

@@ -7,11 +7,13 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::task::group::Group;
+use crate::task::id::{self, Leaf};
 use crate::task::{JoinError, JoinHandle};
 use crate::time::Sleep;
 
@@ -254,9 +256,12 @@ pub struct Wait<T> {
 impl<T: Outcome + Send + 'static> Future for Wait<T> {
     type Output = Waited<T>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Waited<T>> {
         let this = &mut *self;
-        let done = std::task::ready!(this.state.poll(&mut this.group, cx));
+        let polled = this.state.poll(&mut this.group, cx);
+        // After the timer's own note: the user awaited the wait.
+        let done = std::task::ready!(id::noting(polled, Leaf::Wait, Location::caller()));
         Poll::Ready(Waited {
             done,
             pending: this.group.drain(),

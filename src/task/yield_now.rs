@@ -1,8 +1,11 @@
 //! `yield_now`: give other tasks a turn.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use crate::task::id::{self, Leaf};
 
 /// Yields once to the scheduler: the task goes to the back of the run queue and other
 /// ready tasks run before it resumes.
@@ -37,6 +40,7 @@ pub struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());
@@ -44,6 +48,7 @@ impl Future for YieldNow {
         self.yielded = true;
         // Woken during its own poll, the task is re-queued behind everything else.
         cx.waker().wake_by_ref();
+        id::note_waiting(Leaf::Yield, Some(Location::caller()));
         Poll::Pending
     }
 }

@@ -1,11 +1,13 @@
 //! `interval` and `interval_at`: a ticker that completes once per period.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::panic::Location;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::runtime::coop;
+use crate::task::id::{self, Leaf};
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 use crate::time::Instant;
@@ -190,8 +192,18 @@ impl Interval {
     ///     assert!(Instant::now() >= b);
     /// });
     /// ```
-    pub async fn tick(&mut self) -> Instant {
-        poll_fn(|cx| self.poll_tick(cx)).await
+    #[track_caller]
+    pub fn tick(&mut self) -> impl Future<Output = Instant> + Send + '_ {
+        // Not an `async fn`: `#[track_caller]` does not reach into one, and a dump shows
+        // this call's location as where the task waits.
+        let at = Location::caller();
+        poll_fn(move |cx| {
+            let polled = self.poll_tick(cx);
+            if polled.is_pending() {
+                id::note_waiting(Leaf::Interval, Some(at));
+            }
+            polled
+        })
     }
 
     /// Polls for the next tick: `Ready` with the instant it was due at, or `Pending` after
@@ -216,6 +228,7 @@ impl Interval {
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         // Bursts of missed ticks must still let other tasks run.
         if coop::poll_proceed(cx).is_pending() || self.entry.poll_elapsed(cx).is_pending() {
+            id::note_waiting(Leaf::Interval, Some(Location::caller()));
             return Poll::Pending;
         }
         let due = self.entry.deadline();

@@ -1,11 +1,13 @@
 //! `sleep` and `sleep_until`: futures that complete once a deadline has passed.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::runtime::coop;
+use crate::task::id::{self, Leaf};
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 use crate::time::Instant;
@@ -34,11 +36,13 @@ use crate::time::Instant;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let (now, handle) = entry::now_and_handle();
     let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
     Sleep {
         entry: Entry::new(handle, deadline),
+        at: Location::caller(),
     }
 }
 
@@ -62,9 +66,11 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         entry: Entry::new(crate::runtime::context::try_current(), deadline),
+        at: Location::caller(),
     }
 }
 
@@ -99,6 +105,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     entry: Entry,
+    /// The user's call of `sleep`/`sleep_until`: where a dump says the task waits.
+    at: &'static Location<'static>,
 }
 
 impl Sleep {
@@ -171,7 +179,11 @@ impl Future for Sleep {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        self.entry.poll_elapsed(cx)
+        let polled = self.entry.poll_elapsed(cx);
+        if polled.is_pending() {
+            id::note_waiting(Leaf::Sleep, Some(self.at));
+        }
+        polled
     }
 }
 

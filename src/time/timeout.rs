@@ -3,10 +3,12 @@
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::task::id::{self, Leaf};
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 use crate::time::Instant;
@@ -39,10 +41,12 @@ use crate::time::Instant;
 ///     assert!(timeout(Duration::from_millis(10), slow).await.is_err());
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
         deadline: Deadline::After(duration),
+        at: Location::caller(),
     }
 }
 
@@ -69,10 +73,12 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
         deadline: Deadline::At(deadline),
+        at: Location::caller(),
     }
 }
 
@@ -108,6 +114,8 @@ pin_project_lite::pin_project! {
         #[pin]
         future: F,
         deadline: Deadline,
+        // The user's call of `timeout`/`timeout_at`: where a dump says the task waits.
+        at: &'static Location<'static>,
     }
 }
 
@@ -175,7 +183,11 @@ impl<F: Future> Future for Timeout<F> {
         };
         match entry.poll_elapsed(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed { _private: () })),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // After the inner future's own note: the user awaited the timeout.
+                id::note_waiting(Leaf::Timeout, Some(*this.at));
+                Poll::Pending
+            }
         }
     }
 }

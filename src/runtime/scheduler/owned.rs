@@ -16,6 +16,9 @@
 //! complete and waiting in a `Released` list: shutting such a task down does nothing); an
 //! insert that finds its shard closed is refused, so a spawn racing shutdown is either taken
 //! by it or refused, never lost. Tasks are dropped outside the locks.
+//!
+//! `Handle::dump` walks the set the same way shutdown does, one shard lock at a time, but
+//! only reads each task's header under it (no clone, no drop, no user code).
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
@@ -178,6 +181,17 @@ impl<T: Clone> Set<T> {
         all
     }
 
+    /// Calls `f` on every item, shard by shard, holding one shard's lock at a time (for
+    /// `Handle::dump`). `f` runs under that lock: it must only read (no user code, no wake,
+    /// no other lock of this set). A spawn or a removal on a shard waits for at most one
+    /// shard's worth of `f`; items inserted or removed meanwhile may or may not be seen.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        for locked in self.shards.iter() {
+            let shard = locked.0.shard.lock();
+            shard.slots.iter().flatten().for_each(&mut f);
+        }
+    }
+
     /// Items inserted and not yet removed. Completed tasks a worker holds in its `Released`
     /// batch still count until the batch is removed (at the latest when the worker parks).
     pub(crate) fn num_alive(&self) -> usize {
@@ -250,6 +264,12 @@ impl OwnedTasks {
     /// Refuses new tasks from now on and returns every live one.
     pub(crate) fn close_and_take_all(&self) -> Vec<Task> {
         self.set.close_and_take_all()
+    }
+
+    /// Calls `f` on every live task, one shard lock at a time (see `Set::for_each`); tasks
+    /// that completed but are still in a worker's `Released` batch are passed too.
+    pub(crate) fn for_each(&self, f: impl FnMut(&Task)) {
+        self.set.for_each(f);
     }
 
     /// Tasks spawned and not yet removed (for `RuntimeMetrics::num_alive_tasks`).

@@ -2,9 +2,11 @@
 //! as it lives.
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::task::id::{self, Leaf};
 use crate::task::join_set::JoinSet;
 use crate::task::wait::{Outcome, WaitState};
 use crate::task::{Id, JoinError};
@@ -32,8 +34,10 @@ pub struct JoinNext<'a, T> {
 impl<T: Send + 'static> Future for JoinNext<'_, T> {
     type Output = Option<Result<T, JoinError>>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.set.poll_join_next(cx)
+        let polled = self.set.poll_join_next(cx);
+        id::noting(polled, Leaf::JoinSet, Location::caller())
     }
 }
 
@@ -60,8 +64,10 @@ pub struct JoinNextWithId<'a, T> {
 impl<T: Send + 'static> Future for JoinNextWithId<'_, T> {
     type Output = Option<Result<(Id, T), JoinError>>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.set.poll_join_next_with_id(cx)
+        let polled = self.set.poll_join_next_with_id(cx);
+        id::noting(polled, Leaf::JoinSet, Location::caller())
     }
 }
 
@@ -89,9 +95,18 @@ pub struct Shutdown<'a, T> {
 impl<T: Send + 'static> Future for Shutdown<'_, T> {
     type Output = ();
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        while let Some(_result) = std::task::ready!(self.set.group.poll_next(Some(cx))) {}
-        Poll::Ready(())
+        loop {
+            match self.set.group.poll_next(Some(cx)) {
+                Poll::Ready(Some(_result)) => {}
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => {
+                    id::note_waiting(Leaf::JoinSet, Some(Location::caller()));
+                    return Poll::Pending;
+                }
+            }
+        }
     }
 }
 
@@ -123,8 +138,10 @@ impl<T> Unpin for JoinSetWait<'_, T> {}
 impl<T: Outcome + Send + 'static> Future for JoinSetWait<'_, T> {
     type Output = Vec<Result<T, JoinError>>;
 
+    #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.state.poll(&mut this.set.group, cx)
+        let polled = this.state.poll(&mut this.set.group, cx);
+        id::noting(polled, Leaf::JoinSet, Location::caller())
     }
 }
