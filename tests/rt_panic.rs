@@ -422,3 +422,31 @@ async fn the_test_macro_opt_out_lets_a_task_panic() {
     assert!(err.is_panic());
     assert_eq!(flywheel::spawn(async { 4 }).await.unwrap(), 4);
 }
+
+/// A task spawned with a name (`task::Builder`) is reported under it.
+#[test]
+fn on_task_panic_names_a_named_task() {
+    watchdog(|| {
+        for (flavour, mut builder) in builders() {
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let record = seen.clone();
+            let rt = builder
+                .on_task_panic(move |p| {
+                    let name = p.name().map(str::to_owned);
+                    record.lock().unwrap().push((name, p.location().line()));
+                })
+                .build()
+                .unwrap();
+            let (task, line) = (
+                flywheel::task::Builder::new()
+                    .name("parser")
+                    .spawn_on(async { panic!("bad") }, rt.handle())
+                    .unwrap(),
+                line!() - 2,
+            );
+            assert!(rt.block_on(task).unwrap_err().is_panic(), "{flavour}");
+            let seen = seen.lock().unwrap().clone();
+            assert_eq!(seen, [(Some("parser".to_owned()), line)], "{flavour}");
+        }
+    });
+}
