@@ -44,7 +44,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -63,6 +63,7 @@ use crate::runtime::scheduler::queue::{
 };
 use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::thread::ThreadConfig;
+use crate::runtime::watchdog::{Beat, Beats};
 use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
@@ -98,6 +99,8 @@ pub(crate) struct MultiThread {
     intervals: Intervals,
     /// Counters for `Handle::metrics`, one `WorkerStats` per worker.
     pub(crate) stats: SchedulerStats,
+    /// One poll beat per worker, sampled by the long-poll watchdog; `None` when it is off.
+    beats: Option<Arc<Beats>>,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -142,7 +145,11 @@ pub(crate) struct Launch {
 }
 
 impl MultiThread {
-    pub(crate) fn new(num_workers: usize, intervals: Intervals) -> (MultiThread, Launch) {
+    pub(crate) fn new(
+        num_workers: usize,
+        intervals: Intervals,
+        beats: Option<Arc<Beats>>,
+    ) -> (MultiThread, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
@@ -164,6 +171,7 @@ impl MultiThread {
             block_on_threads: Mutex::new(Vec::new()),
             intervals,
             stats: SchedulerStats::new(num_workers),
+            beats,
         };
         (shared, Launch { workers })
     }
@@ -442,6 +450,7 @@ fn run_core(handle: Handle, core: Core) {
     let _enter = context::enter_runtime(&handle);
     let (index, parker) = (core.index, core.parker.clone());
     let stats = mt.stats.worker(index);
+    let beat = mt.beats.as_ref().map(|beats| beats.worker(index));
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
 
@@ -463,6 +472,7 @@ fn run_core(handle: Handle, core: Core) {
             break;
         };
         if maintenance {
+            mark_idle(beat);
             poll_driver(&handle);
             with_core(|core| {
                 if core.tick.wrapping_sub(core.deferred_since) >= core.defer_limit {
@@ -483,6 +493,7 @@ fn run_core(handle: Handle, core: Core) {
         }
         if let Some(task) = task {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
@@ -493,11 +504,13 @@ fn run_core(handle: Handle, core: Core) {
             // preempted, or stuck in a long poll, and a worker with yielders never searches.
             if let Some(task) = with_core(|core| core.steal_queued(mt)) {
                 stats.poll();
+                mark_poll(beat, &task);
                 task.run();
                 continue;
             }
             let now = Instant::now();
             if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
+                mark_idle(beat);
                 poll_driver(&handle);
                 with_core(|core| core.driver_polled = now);
             }
@@ -506,11 +519,13 @@ fn run_core(handle: Handle, core: Core) {
         }
         if let Some(task) = with_core(|core| core.search(mt)) {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
         if let Some(task) = keep_searching(mt, &handle) {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
@@ -520,6 +535,21 @@ fn run_core(handle: Handle, core: Core) {
     // Drop queued references outside the thread-local borrow.
     let core = context::set_core(None);
     drop(core);
+}
+
+/// Tells the long-poll watchdog (when on) that this worker starts polling `task`.
+#[inline]
+fn mark_poll(beat: Option<&Beat>, task: &Task) {
+    if let Some(beat) = beat {
+        beat.poll(task.header().owned_key.load(Relaxed));
+    }
+}
+
+/// Tells the long-poll watchdog (when on) that this worker polls no task for now.
+fn mark_idle(beat: Option<&Beat>) {
+    if let Some(beat) = beat {
+        beat.idle();
+    }
 }
 
 /// Dispatches whatever I/O events and due timers are there, unless another thread holds the
@@ -558,6 +588,7 @@ fn keep_searching(mt: &MultiThread, handle: &Handle) -> Option<Task> {
 }
 
 fn park(mt: &MultiThread, handle: &Handle, index: usize, parker: &Parker) {
+    mark_idle(mt.beats.as_ref().map(|beats| beats.worker(index)));
     let searching = with_core(|core| {
         core.released.flush(&core.handle.shared.owned);
         core.parked = true;
