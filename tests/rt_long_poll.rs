@@ -220,3 +220,109 @@ fn the_environment_variable_turns_the_watchdog_on() {
         assert_eq!(reports.try_iter().count(), 0);
     });
 }
+
+/// How long a task woken (or queued) behind a stuck worker may wait for another worker.
+/// The stuck poll lasts 2 s; a rescue takes a few milliseconds (generous for a noisy VM).
+const RESCUE_BOUND: Duration = Duration::from_millis(200);
+const STUCK: Duration = Duration::from_secs(2);
+
+/// A task that waits on `rx`, tells `ready` once its first poll is pending (so it is idle,
+/// its waker stored), and returns when it ran again.
+async fn wait_then_stamp(
+    rx: tokio::sync::oneshot::Receiver<()>,
+    ready: mpsc::Sender<()>,
+) -> Instant {
+    let mut rx = rx;
+    let mut ready = Some(ready);
+    std::future::poll_fn(|cx| {
+        let poll = std::pin::Pin::new(&mut rx).poll(cx);
+        if poll.is_pending() {
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(());
+            }
+        }
+        poll
+    })
+    .await
+    .unwrap();
+    Instant::now()
+}
+
+use std::future::Future;
+
+/// Runs the rescue scenario: `waiters` tasks wait, then one task wakes them all from a
+/// worker and blocks that worker for `STUCK`. Returns how long each waiter waited after the
+/// wake-up. The first one woken ends in the stuck worker's queue, the last in its LIFO slot.
+fn woken_behind_a_stuck_worker(waiters: usize, watch: bool) -> Vec<Duration> {
+    let mut builder = Builder::new_multi_thread();
+    builder.worker_threads(2);
+    if watch {
+        builder
+            .warn_long_polls(Duration::from_millis(50))
+            .on_long_poll(|_| {});
+    }
+    let rt = builder.build().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let mut senders = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..waiters {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        senders.push(tx);
+        tasks.push(rt.spawn(wait_then_stamp(rx, ready_tx.clone())));
+    }
+    for _ in 0..waiters {
+        ready_rx.recv().unwrap();
+    }
+    let blocker = rt.spawn(async move {
+        for tx in senders {
+            tx.send(()).unwrap();
+        }
+        let woke = Instant::now();
+        block_for(STUCK);
+        woke
+    });
+    let ran: Vec<Instant> = tasks.into_iter().map(|t| rt.block_on(t).unwrap()).collect();
+    let woke = rt.block_on(blocker).unwrap();
+    ran.iter()
+        .map(|at| at.saturating_duration_since(woke))
+        .collect()
+}
+
+#[test]
+fn a_task_woken_into_a_stuck_workers_lifo_slot_is_rescued() {
+    watchdog(|| {
+        for watch in [false, true] {
+            let waited = woken_behind_a_stuck_worker(1, watch);
+            assert!(waited[0] < RESCUE_BOUND, "watch {watch}: {waited:?}");
+        }
+    });
+}
+
+#[test]
+fn tasks_queued_behind_a_stuck_worker_are_rescued() {
+    watchdog(|| {
+        let waited = woken_behind_a_stuck_worker(4, false);
+        assert!(waited.iter().all(|w| *w < RESCUE_BOUND), "{waited:?}");
+        // Spawned (not woken) behind it.
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let blocker = rt.spawn(async move {
+            let spawned = Instant::now();
+            let tasks: Vec<_> = (0..3)
+                .map(|_| flywheel::spawn(async { Instant::now() }))
+                .collect();
+            tx.send(tasks).unwrap();
+            block_for(STUCK);
+            spawned
+        });
+        let tasks = rx.recv().unwrap();
+        let ran: Vec<Instant> = tasks.into_iter().map(|t| rt.block_on(t).unwrap()).collect();
+        let spawned = rt.block_on(blocker).unwrap();
+        for at in ran {
+            assert!(at.saturating_duration_since(spawned) < RESCUE_BOUND);
+        }
+    });
+}

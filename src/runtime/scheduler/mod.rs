@@ -13,6 +13,7 @@ mod loom_idle;
 mod loom_owned;
 pub(crate) mod owned;
 mod queue;
+mod rescue;
 pub(crate) mod worker;
 
 use std::sync::atomic::Ordering::Relaxed;

@@ -61,6 +61,7 @@ use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
+use crate::runtime::scheduler::rescue::{LifoSlot, Rescue, PATROL_TICK};
 use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::thread::ThreadConfig;
 use crate::runtime::watchdog::{Beat, Beats};
@@ -101,6 +102,8 @@ pub(crate) struct MultiThread {
     pub(crate) stats: SchedulerStats,
     /// One poll beat per worker, sampled by the long-poll watchdog; `None` when it is off.
     beats: Option<Arc<Beats>>,
+    /// The LIFO slots, and the patrol that empties those of stuck workers (`rescue.rs`).
+    rescue: Rescue<Task>,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -109,7 +112,7 @@ pub(crate) struct Core {
     runtime: usize,
     index: usize,
     queue: Worker<Task>,
-    lifo: Option<Task>,
+    lifo: LifoSlot<Task>,
     lifo_polls: u8,
     /// Tasks that yielded, waiting for the next driver poll (see the module docs). Only this
     /// worker touches it; empty whenever the worker searches or parks.
@@ -141,7 +144,7 @@ pub(crate) struct Core {
 
 /// The per-worker pieces made before the threads start.
 pub(crate) struct Launch {
-    workers: Vec<(Worker<Task>, Parker)>,
+    workers: Vec<(Worker<Task>, LifoSlot<Task>, Parker)>,
 }
 
 impl MultiThread {
@@ -153,12 +156,15 @@ impl MultiThread {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
+        let mut lifo_stealers = Vec::with_capacity(num_workers);
         for parker in parkers {
             // FIFO: a yielded task or one bumped from the LIFO slot goes behind the tasks
             // already queued. (A LIFO deque would pop it straight back and starve them.)
             let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
-            workers.push((queue, parker));
+            let (lifo, lifo_stealer) = LifoSlot::new();
+            lifo_stealers.push(lifo_stealer);
+            workers.push((queue, lifo, parker));
         }
         let shared = MultiThread {
             injector: Injector::new(),
@@ -172,6 +178,7 @@ impl MultiThread {
             intervals,
             stats: SchedulerStats::new(num_workers),
             beats,
+            rescue: Rescue::new(lifo_stealers),
         };
         (shared, Launch { workers })
     }
@@ -306,9 +313,9 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 pub(crate) fn launch(launch: Launch, handle: &Handle) -> std::io::Result<()> {
     let mt = handle.multi_thread();
     let threads = &handle.shared.threads;
-    for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
+    for (index, (queue, lifo, parker)) in launch.workers.into_iter().enumerate() {
         let worker = handle.clone();
-        start_thread(mt, threads, move || run(worker, index, queue, parker))?;
+        start_thread(mt, threads, move || run(worker, index, queue, lifo, parker))?;
     }
     Ok(())
 }
@@ -416,13 +423,13 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
     })
 }
 
-fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
+fn run(handle: Handle, index: usize, queue: Worker<Task>, lifo: LifoSlot<Task>, parker: Parker) {
     let mt = handle.multi_thread();
     let core = Core {
         runtime: Arc::as_ptr(&handle.shared) as usize,
         index,
         queue,
-        lifo: None,
+        lifo,
         lifo_polls: 0,
         deferred: Vec::new(),
         deferred_since: 0,
@@ -621,10 +628,20 @@ impl Parking for Site<'_> {
     }
 
     fn sleep(&self, parker: &Parker) {
-        parker.park(
-            &self.handle.shared.driver,
-            &self.handle.shared.driver_handle,
-        );
+        let shared = &self.handle.shared;
+        // While some worker runs, one sleeper patrols for stuck ones (`rescue.rs`).
+        if !self.mt.rescue.start_patrol(!self.mt.idle.all_parked()) {
+            parker.park(&shared.driver, &shared.driver_handle);
+            return;
+        }
+        parker.park_timeout(&shared.driver, &shared.driver_handle, PATROL_TICK);
+        self.mt.rescue.end_patrol();
+        // What it takes lands in this worker's queue: `has_own_work` then wakes it up.
+        with_core(|core| {
+            let mt = self.mt;
+            mt.rescue
+                .patrol(core.index, &mt.stats, &mt.stealers, &core.queue)
+        });
     }
 
     fn has_queued_work(&self) -> bool {
