@@ -426,3 +426,57 @@ fn stress_wakes_aborts_and_completions_across_threads() {
         });
     }
 }
+
+/// Every spawn function records the user's call site (shown by the handles' `Debug`), not a
+/// line inside flywheel.
+#[test]
+fn handles_name_the_line_that_spawned_the_task() {
+    fn spawned_at(debug: String) -> String {
+        let start = debug.find("spawned_at: ").expect("Debug shows spawned_at") + 12;
+        let rest = &debug[start..];
+        rest[..rest.find(',').unwrap()].to_owned()
+    }
+    fn here(line: u32) -> String {
+        format!("{}:{line}", file!())
+    }
+    watchdog(|| {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let handle = rt.handle().clone();
+        let (a, line_a) = (rt.spawn(async {}), line!());
+        let (b, line_b) = (handle.spawn(async {}), line!());
+        let (c, line_c) = (rt.spawn_blocking(|| {}), line!());
+        let (d, line_d) = (handle.spawn_blocking(|| {}), line!());
+        let found = rt.block_on(async move {
+            let (e, line_e) = (flywheel::spawn(async {}), line!());
+            let (f, line_f) = (flywheel::spawn_blocking(|| {}), line!());
+            let mut set = flywheel::task::JoinSet::new();
+            let (g, line_g) = (set.spawn(async {}), line!());
+            let (h, line_h) = (set.spawn_on(async {}, &handle), line!());
+            let (i, line_i) = (set.spawn_blocking(|| {}), line!());
+            let found = vec![
+                (spawned_at(format!("{e:?}")), line_e),
+                (spawned_at(format!("{f:?}")), line_f),
+                (spawned_at(format!("{g:?}")), line_g),
+                (spawned_at(format!("{h:?}")), line_h),
+                (spawned_at(format!("{i:?}")), line_i),
+            ];
+            while set.join_next().await.is_some() {}
+            e.await.unwrap();
+            f.await.unwrap();
+            found
+        });
+        let mut all = vec![
+            (spawned_at(format!("{a:?}")), line_a),
+            (spawned_at(format!("{b:?}")), line_b),
+            (spawned_at(format!("{c:?}")), line_c),
+            (spawned_at(format!("{d:?}")), line_d),
+        ];
+        all.extend(found);
+        for (at, line) in all {
+            assert!(at.starts_with(&here(line)), "{at} should be {}", here(line));
+        }
+    });
+}

@@ -13,7 +13,7 @@ use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::{context, driver, thread};
 use crate::task::cell::{Cell, Task};
-use crate::task::schedule::{Reason, Schedule};
+use crate::task::schedule::{Reason, Schedule, Spawned};
 use crate::task::JoinHandle;
 
 /// Everything a runtime's threads and tasks share; a `Handle` is an `Arc` of it.
@@ -219,12 +219,13 @@ impl Handle {
     /// let handle = rt.handle().spawn(async { "done" });
     /// assert_eq!(rt.block_on(handle).unwrap(), "done");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (join, refused) = self.spawn_or_refuse(future);
+        let (join, refused) = self.spawn_or_refuse(future, Spawned::here());
         if let Some(task) = refused {
             // The runtime is shut down: the task is cancelled before it ever runs.
             task.shutdown();
@@ -236,12 +237,16 @@ impl Handle {
     /// must `shutdown()` it. That drop of the user's future is left to the caller so that it
     /// can happen outside the thread-local borrow `flywheel::spawn` holds (the future's
     /// destructor may enter a runtime, which needs that slot).
-    pub(crate) fn spawn_or_refuse<F>(&self, future: F) -> (JoinHandle<F::Output>, Option<Task>)
+    pub(crate) fn spawn_or_refuse<F>(
+        &self,
+        future: F,
+        spawned: Spawned,
+    ) -> (JoinHandle<F::Output>, Option<Task>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let cell = Cell::new(future, self.clone());
+        let cell = Cell::new(future, self.clone(), spawned);
         let task: Task = cell.clone();
         if self.shared.owned.insert(&task) {
             self.schedule(task, Reason::Spawn);
@@ -265,13 +270,23 @@ impl Handle {
     /// let job = rt.handle().spawn_blocking(|| (1..=10u64).product::<u64>());
     /// assert_eq!(rt.block_on(job).unwrap(), 3_628_800);
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_blocking_with(f, Spawned::here())
+    }
+
+    /// `spawn_blocking` with the task's name and spawn location given.
+    pub(crate) fn spawn_blocking_with<F, R>(&self, f: F, spawned: Spawned) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let scheduler = BlockingSchedule::new(self.clone());
-        let cell = Cell::new(BlockingTask::new(f), scheduler.clone());
+        let cell = Cell::new(BlockingTask::new(f), scheduler.clone(), spawned);
         scheduler.schedule(cell.clone(), Reason::Spawn);
         JoinHandle::new(cell)
     }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::scheduler::Scheduler;
+use crate::task::schedule::Spawned;
 use crate::task::JoinHandle;
 
 /// A flywheel runtime: worker threads (or the calling thread), an I/O reactor, a timer
@@ -131,6 +132,7 @@ impl Runtime {
     /// let task = rt.spawn(async { "hi" });
     /// assert_eq!(rt.block_on(task).unwrap(), "hi");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -148,6 +150,7 @@ impl Runtime {
     /// let job = rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
     /// assert!(rt.block_on(job).unwrap().is_some());
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -330,8 +333,19 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_with(future, Spawned::here())
+}
+
+/// `spawn` with the task's name and spawn location given.
+#[track_caller]
+pub(crate) fn spawn_with<F>(future: F, spawned: Spawned) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     // Borrow the current handle rather than cloning it: spawn is a hot path.
-    match context::with_current(|handle| handle.map(|handle| handle.spawn_or_refuse(future))) {
+    let spawn = |handle: Option<&Handle>| handle.map(|h| h.spawn_or_refuse(future, spawned));
+    match context::with_current(spawn) {
         Some((join, refused)) => {
             if let Some(task) = refused {
                 // Cancelled out here, not inside the borrow: dropping the future may run
@@ -365,5 +379,5 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    Handle::current().spawn_blocking(f)
+    Handle::current().spawn_blocking_with(f, Spawned::here())
 }

@@ -14,7 +14,7 @@
 //! every `unsafe` block below cites a rule from it.
 //!
 //! - `header.state`: anyone, atomically.
-//! - `header.id`, `scheduler`: immutable after spawn.
+//! - `header.id`, `header.spawned`, `scheduler`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it (in
 //!   `Schedule::release`).
@@ -66,7 +66,7 @@ use crate::task::callback;
 use crate::task::coop;
 use crate::task::error::JoinError;
 use crate::task::id::{Id, IdGuard};
-use crate::task::schedule::{Header, Reason, Schedule};
+use crate::task::schedule::{Header, Reason, Schedule, Spawned};
 pub(crate) use crate::task::schedule::{Runnable, Task, NOT_OWNED};
 use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
 
@@ -108,12 +108,13 @@ where
 {
     /// Allocates a task run by `scheduler`; it starts `NOTIFIED` and with join interest.
     /// The caller owes it its first `scheduler.schedule`.
-    pub(crate) fn new(future: F, scheduler: S) -> Arc<Cell<F, S>> {
+    pub(crate) fn new(future: F, scheduler: S, spawned: Spawned) -> Arc<Cell<F, S>> {
         Arc::new(Cell {
             header: Header {
                 state: State::new(),
                 id: Id::next(),
                 owned_key: AtomicUsize::new(NOT_OWNED),
+                spawned,
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

@@ -150,9 +150,14 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("id", &self.raw.header().id)
-            .field("state", &self.raw.header().state.load())
+        let header = self.raw.header();
+        let mut out = f.debug_struct("JoinHandle");
+        out.field("id", &header.id);
+        if let Some(name) = header.name() {
+            out.field("name", &name);
+        }
+        out.field("spawned_at", &format_args!("{}", header.location()))
+            .field("state", &header.state.load())
             .finish()
     }
 }
@@ -208,9 +213,14 @@ impl AbortHandle {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle")
-            .field("id", &self.raw.header().id)
-            .field("state", &self.raw.header().state.load())
+        let header = self.raw.header();
+        let mut out = f.debug_struct("AbortHandle");
+        out.field("id", &header.id);
+        if let Some(name) = header.name() {
+            out.field("name", &name);
+        }
+        out.field("spawned_at", &format_args!("{}", header.location()))
+            .field("state", &header.state.load())
             .finish()
     }
 }

@@ -14,6 +14,7 @@
 //! The cell stores its scheduler by value and is generic over it, so every call is static
 //! (no `dyn` call on the spawn or wake path).
 
+use std::panic::Location;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
@@ -66,6 +67,40 @@ pub(crate) struct Header {
     pub(crate) id: Id,
     /// Its slot in its scheduler's owned set, or `NOT_OWNED`.
     pub(crate) owned_key: AtomicUsize,
+    /// Where it was spawned and under which name.
+    pub(crate) spawned: Spawned,
+}
+
+impl Header {
+    /// The name given at spawn (`task::Builder::name`), if any.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.spawned.name.as_deref()
+    }
+
+    /// The source location of the user's spawn call.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.spawned.location
+    }
+}
+
+/// Where a task comes from: kept for the whole life of the task so that dumps, long-poll
+/// reports and panic reports can say which task they mean. Immutable after spawn.
+#[derive(Clone, Debug)]
+pub(crate) struct Spawned {
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl Spawned {
+    /// An unnamed task spawned by the caller's caller (every public spawn function is
+    /// `#[track_caller]`, so this is the user's code).
+    #[track_caller]
+    pub(crate) fn here() -> Spawned {
+        Spawned {
+            name: None,
+            location: Location::caller(),
+        }
+    }
 }
 
 /// What the schedulers see of a task.

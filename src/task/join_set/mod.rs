@@ -144,6 +144,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// let out = rt.block_on(set.join_next()).unwrap().unwrap();
     /// assert_eq!(out, "from outside");
     /// ```
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
