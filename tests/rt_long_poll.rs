@@ -68,7 +68,11 @@ fn each_long_poll_is_reported_once_with_its_task_and_worker() {
         assert_eq!(reported, ids);
         for poll in &got {
             assert!(poll.elapsed() >= Duration::from_millis(40), "{poll:?}");
-            assert!(poll.to_string().contains(&poll.id().unwrap().to_string()));
+            let at = poll.location().expect("a task's spawn location is known");
+            assert!(at.file().ends_with("rt_long_poll.rs"), "{at}");
+            let line = poll.to_string();
+            assert!(line.contains(&poll.id().unwrap().to_string()), "{line}");
+            assert!(line.contains("rt_long_poll.rs"), "{line}");
         }
     });
 }
@@ -121,6 +125,8 @@ fn current_thread_reports_tasks_and_the_block_on_future() {
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[0].id(), Some(id));
         assert_eq!(got[1].id(), None);
+        assert_eq!(got[1].location(), None);
+        assert!(got[0].location().is_some());
         assert!(got.iter().all(|p| p.worker() == 0));
         assert!(got[1].to_string().contains("block_on"));
     });

@@ -90,6 +90,8 @@ pub(crate) type Report = Arc<dyn Fn(&LongPoll) + Send + Sync>;
 #[derive(Clone, Debug)]
 pub struct LongPoll {
     worker: usize,
+    /// The poll is of the current-thread `block_on` future, not of a task.
+    block_on: bool,
     id: Option<Id>,
     name: Option<String>,
     location: Option<&'static Location<'static>>,
@@ -109,7 +111,8 @@ impl LongPoll {
     }
 
     /// The id of the task being polled, or `None` when the long poll is the future given to
-    /// a current-thread `block_on`, which is not a task.
+    /// a current-thread `block_on`, which is not a task (or, rarely, when the task could not
+    /// be looked up: the runtime was shutting down).
     ///
     /// # Examples
     ///
@@ -118,7 +121,7 @@ impl LongPoll {
         self.id
     }
 
-    /// The task's name, if it was given one.
+    /// The task's name, if it was given one (`None` for the `block_on` future too).
     ///
     /// # Examples
     ///
@@ -132,7 +135,8 @@ impl LongPoll {
         self.name.as_deref()
     }
 
-    /// Where the task was spawned, when known.
+    /// Where the task was spawned: the user's call to a spawn function (`None` for the
+    /// `block_on` future, and in the rare report of a task that could not be looked up).
     ///
     /// # Examples
     ///
@@ -161,7 +165,8 @@ impl fmt::Display for LongPoll {
         write!(f, "flywheel: worker {} is stuck polling ", self.worker)?;
         match self.id {
             Some(id) => write!(f, "task {id}")?,
-            None => f.write_str("the block_on future")?,
+            None if self.block_on => f.write_str("the block_on future")?,
+            None => f.write_str("a task")?,
         }
         if let Some(name) = &self.name {
             write!(f, " {name:?}")?;
@@ -422,14 +427,15 @@ impl Sampler {
     /// The report for worker `worker` stuck in the poll that wrote `word`; `None` when the
     /// runtime is gone or the poll ended while the task was looked up.
     fn describe(&self, worker: usize, word: u64, elapsed: Duration) -> Option<LongPoll> {
+        let key = key(word);
         let mut poll = LongPoll {
             worker,
+            block_on: key == BLOCK_ON,
             id: None,
             name: None,
             location: None,
             elapsed,
         };
-        let key = key(word);
         if key == BLOCK_ON || key == UNKNOWN {
             return Some(poll);
         }
@@ -443,6 +449,8 @@ impl Sampler {
             if self.beats.worker(worker).sample() == word {
                 let header = task.header();
                 poll.id = Some(header.id);
+                poll.name = header.name().map(str::to_owned);
+                poll.location = Some(header.location());
             }
         }
         // The last reference may be ours now: its destructor is user code.
