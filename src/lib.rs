@@ -48,5 +48,5 @@ pub mod time;
 pub use flywheel_macros::{main, test};
 pub use runtime::{
     run, spawn, spawn_blocking, Builder, EnterGuard, Handle, LongPoll, Runtime, RuntimeFlavor,
-    RuntimeMetrics, TryCurrentError,
+    RuntimeMetrics, TaskPanic, TryCurrentError, UnhandledPanic,
 };

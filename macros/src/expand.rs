@@ -13,7 +13,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
-use crate::options::{Flavor, Kind, Options};
+use crate::options::{Flavor, Kind, Options, UnhandledPanic};
 
 /// Expands one attribute, or returns the errors to report.
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -123,8 +123,54 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
     let start_paused = options
         .start_paused
         .then(|| quote_spanned!(span=> .start_paused(true)));
+    let unhandled_panic = options.unhandled_panic.map(|behavior| {
+        let variant = match behavior {
+            UnhandledPanic::Ignore => quote!(Ignore),
+            UnhandledPanic::ShutdownRuntime => quote!(ShutdownRuntime),
+        };
+        let value = quote_spanned!(krate_span=> #krate::UnhandledPanic::#variant);
+        quote_spanned!(span=> .unhandled_panic(#value))
+    });
     let test_attr = (kind == Kind::Test).then(|| quote!(#[::core::prelude::v1::test]));
     let message = format!("{}: failed to build the flywheel runtime", kind.name());
+
+    if options.is_seeded() {
+        let seed = match options.seed {
+            Some(seed) => quote_spanned!(span=> ::core::option::Option::Some(#seed)),
+            None => quote_spanned!(span=> ::core::option::Option::None),
+        };
+        let runs = options.runs.unwrap_or(1);
+        // A run fails by panicking, or by returning an `Err` when the test returns a
+        // `Result` (the only other return type a test may have is `()`).
+        let failed = match output {
+            syn::ReturnType::Type(_, ty) if !is_unit(ty) => quote_spanned!(ty.span()=>
+                ::core::result::Result::is_err(&__flywheel_output)
+            ),
+            _ => quote!(false),
+        };
+        return quote! {
+            #test_attr
+            #(#attrs)*
+            #vis fn #ident() #output {
+                async fn __flywheel_body() #output #block
+                #krate::Builder::__run_seeded_test(
+                    ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#ident)),
+                    #seed,
+                    #runs,
+                    |__flywheel_seed| {
+                        let __flywheel_output = #builder
+                            .seed(__flywheel_seed)
+                            #unhandled_panic
+                            .build()
+                            .expect(#message)
+                            .block_on(__flywheel_body());
+                        let __flywheel_failed = #failed;
+                        (__flywheel_output, __flywheel_failed)
+                    },
+                )
+            }
+        };
+    }
 
     quote! {
         #test_attr
@@ -134,9 +180,15 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             #builder
                 #worker_threads
                 #start_paused
+                #unhandled_panic
                 .build()
                 .expect(#message)
                 .block_on(__flywheel_body())
         }
     }
+}
+
+/// Whether `ty` is `()`.
+fn is_unit(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Tuple(tuple) if tuple.elems.is_empty())
 }

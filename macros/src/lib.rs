@@ -108,6 +108,18 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `start_paused = true` starts the runtime with a paused clock
 ///   (`Builder::start_paused`), so timers fire as soon as the runtime is idle and tests of
 ///   timing code run instantly and deterministically;
+/// - `unhandled_panic = "ignore"` lets the test go on when a spawned task panics (the panic
+///   then reaches only the task's `JoinHandle`). By default, `"shutdown_runtime"`, the first
+///   task panic shuts the runtime down and fails the test with that panic
+///   (`Builder::unhandled_panic(UnhandledPanic::ShutdownRuntime)`), instead of leaving the
+///   test waiting for a task that is gone;
+/// - `seed = N` runs the body on a seeded runtime (`Builder::seed`): its tasks are polled in
+///   an order drawn from the seed, with a paused clock, so the run is the same every time;
+/// - `runs = N` runs the body N times, each on a fresh seeded runtime with its own seed
+///   (following from `seed` when given, random otherwise), to explore interleavings. When
+///   the environment variable `FLYWHEEL_SEED` is set, the body runs once, with that seed.
+///   A run that panics (or returns an `Err`) ends the test, and the output names its seed
+///   and the command that replays it: `FLYWHEEL_SEED=<seed> cargo test <name>`;
 /// - `crate = "path"` names the path at which flywheel is reachable, for crates that use it
 ///   through a re-export (the default is `::flywheel`).
 ///
@@ -132,6 +144,34 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[flywheel::test(flavor = "multi_thread", worker_threads = 2)]
 /// async fn returns_a_result() -> Result<(), std::fmt::Error> {
 ///     Ok(())
+/// }
+///
+/// // A task panic fails the test by default; this one expects it.
+/// #[flywheel::test(unhandled_panic = "ignore")]
+/// async fn a_task_may_panic() {
+///     let err = flywheel::spawn(async { panic!("expected") }).await.unwrap_err();
+///     assert!(err.is_panic());
+/// }
+///
+/// // 200 interleavings of two tasks, each run replayable from its seed.
+/// #[flywheel::test(runs = 200)]
+/// async fn counter_survives_any_order() {
+///     use std::sync::atomic::{AtomicU32, Ordering};
+///     use std::sync::Arc;
+///     assert!(flywheel::Handle::current().seed().is_some());
+///     let count = Arc::new(AtomicU32::new(0));
+///     let tasks: Vec<_> = (0..2)
+///         .map(|_| {
+///             let count = count.clone();
+///             flywheel::spawn(async move {
+///                 count.fetch_add(1, Ordering::SeqCst);
+///             })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(count.load(Ordering::SeqCst), 2);
 /// }
 /// # fn main() {}
 /// ```

@@ -1,5 +1,6 @@
 //! The attribute's arguments: `flavor`, `worker_threads`, `crate` and (tests only)
-//! `start_paused`, written `name = value` and separated by commas.
+//! `start_paused`, `unhandled_panic`, `seed` and `runs`, written `name = value` and separated
+//! by commas.
 //!
 //! Each option may appear once. Every error points at the tokens that caused it: the option's
 //! name when the name is wrong, repeated or has no value, its value when the value is wrong,
@@ -32,7 +33,10 @@ impl Kind {
     fn known_options(self) -> &'static str {
         match self {
             Kind::Main => "`flavor`, `worker_threads`, `crate`",
-            Kind::Test => "`flavor`, `worker_threads`, `start_paused`, `crate`",
+            Kind::Test => {
+                "`flavor`, `worker_threads`, `start_paused`, `unhandled_panic`, `seed`, `runs`, \
+                 `crate`"
+            }
         }
     }
 }
@@ -44,6 +48,13 @@ pub(crate) enum Flavor {
     MultiThread,
 }
 
+/// What the runtime does when a task panics (`flywheel::UnhandledPanic`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnhandledPanic {
+    Ignore,
+    ShutdownRuntime,
+}
+
 /// The parsed arguments of one attribute.
 pub(crate) struct Options {
     pub(crate) flavor: Flavor,
@@ -53,6 +64,16 @@ pub(crate) struct Options {
     worker_threads_span: Option<Span>,
     pub(crate) start_paused: bool,
     start_paused_span: Option<Span>,
+    /// Tests shut down on a task panic unless told `unhandled_panic = "ignore"`; `main`
+    /// leaves the builder's default (`None`).
+    pub(crate) unhandled_panic: Option<UnhandledPanic>,
+    unhandled_panic_span: Option<Span>,
+    /// `seed = N`: the (first) seed of a seeded runtime.
+    pub(crate) seed: Option<u64>,
+    seed_span: Option<Span>,
+    /// `runs = N`: how many seeded runs, one seed each.
+    pub(crate) runs: Option<u32>,
+    runs_span: Option<Span>,
     /// Where the generated code finds flywheel (`crate = "path"`); `::flywheel` when `None`.
     pub(crate) krate: Option<Path>,
     krate_span: Option<Span>,
@@ -77,6 +98,15 @@ impl Options {
             worker_threads_span: None,
             start_paused: false,
             start_paused_span: None,
+            unhandled_panic: match kind {
+                Kind::Main => None,
+                Kind::Test => Some(UnhandledPanic::ShutdownRuntime),
+            },
+            unhandled_panic_span: None,
+            seed: None,
+            seed_span: None,
+            runs: None,
+            runs_span: None,
             krate: None,
             krate_span: None,
         };
@@ -167,6 +197,60 @@ impl Options {
                      runtime with flywheel::Builder::start_paused",
                 ))
             }
+            "unhandled_panic" if kind == Kind::Test => {
+                once(&name, self.unhandled_panic_span)?;
+                let (text, span) = string(&value, "`unhandled_panic = \"ignore\"`")?;
+                self.unhandled_panic = Some(match text.as_str() {
+                    "ignore" => UnhandledPanic::Ignore,
+                    "shutdown_runtime" => UnhandledPanic::ShutdownRuntime,
+                    other => {
+                        return Err(syn::Error::new(
+                            span,
+                            format!(
+                                "unknown `unhandled_panic` behaviour `{other}`; expected \
+                                 \"ignore\" or \"shutdown_runtime\" (the default)"
+                            ),
+                        ))
+                    }
+                });
+                self.unhandled_panic_span = Some(span);
+            }
+            "unhandled_panic" => {
+                return Err(syn::Error::new_spanned(
+                    &name,
+                    "`unhandled_panic` is for tests: use it with #[flywheel::test], or build \
+                     the runtime with flywheel::Builder::unhandled_panic",
+                ))
+            }
+            "seed" if kind == Kind::Test => {
+                once(&name, self.seed_span)?;
+                let int = integer(&value, "`seed` takes an unsigned integer, e.g. `seed = 42`")?;
+                self.seed = Some(int.base10_parse()?);
+                self.seed_span = Some(int.span());
+            }
+            "runs" if kind == Kind::Test => {
+                once(&name, self.runs_span)?;
+                let int = integer(&value, "`runs` takes a positive integer, e.g. `runs = 200`")?;
+                let n: u32 = int.base10_parse()?;
+                if n == 0 {
+                    return Err(syn::Error::new(
+                        int.span(),
+                        "`runs` must be at least 1: it is how many times the body runs, each \
+                         time with a new seed",
+                    ));
+                }
+                self.runs = Some(n);
+                self.runs_span = Some(int.span());
+            }
+            "seed" | "runs" => {
+                return Err(syn::Error::new_spanned(
+                    &name,
+                    format!(
+                        "`{shown}` is for tests: use it with #[flywheel::test], or build the \
+                         runtime with flywheel::Builder::seed"
+                    ),
+                ))
+            }
             "crate" => {
                 once(&name, self.krate_span)?;
                 self.krate = Some(crate_path(&value)?);
@@ -199,7 +283,43 @@ impl Options {
             }
             return Err(error);
         }
+        if let Some(span) = self.seed_span.or(self.runs_span) {
+            if self.flavor == Flavor::MultiThread {
+                let mut error = syn::Error::new(
+                    span,
+                    "seeded runs need a current-thread runtime (a multi-thread one's order \
+                     depends on its threads and cannot be replayed); remove flavor = \
+                     \"multi_thread\"",
+                );
+                if let Some(flavor) = self.flavor_span {
+                    error.combine(syn::Error::new(flavor, "the flavor is chosen here"));
+                }
+                return Err(error);
+            }
+            if let (false, Some(paused)) = (self.start_paused, self.start_paused_span) {
+                return Err(syn::Error::new(
+                    paused,
+                    "a seeded runtime always starts paused (the real clock would make runs \
+                     differ); remove `start_paused = false`",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the test runs on seeded runtimes (`seed` or `runs` given).
+    pub(crate) fn is_seeded(&self) -> bool {
+        self.seed.is_some() || self.runs.is_some()
+    }
+}
+
+/// The integer literal of an option's value, or an error saying `what` it takes.
+fn integer<'a>(value: &'a Expr, what: &str) -> syn::Result<&'a syn::LitInt> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => Ok(int),
+        _ => Err(syn::Error::new_spanned(value, what)),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::runtime::panic::{PanicHook, TaskPanic, TaskPanics, UnhandledPanic};
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
@@ -65,6 +66,9 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     event_interval: u32,
     max_io_events_per_tick: usize,
+    unhandled_panic: UnhandledPanic,
+    on_task_panic: Option<PanicHook>,
+    seed: Option<u64>,
     /// `warn_long_polls`: the threshold, when set on the builder.
     long_poll_threshold: Option<Duration>,
     /// `on_long_poll`: replaces the default report on stderr.
@@ -126,6 +130,9 @@ impl Builder {
             global_queue_interval: None,
             event_interval: DEFAULT_EVENT_INTERVAL,
             max_io_events_per_tick: DEFAULT_MAX_IO_EVENTS_PER_TICK,
+            unhandled_panic: UnhandledPanic::Ignore,
+            on_task_panic: None,
+            seed: None,
             long_poll_threshold: None,
             on_long_poll: None,
         }
@@ -477,6 +484,141 @@ impl Builder {
         self
     }
 
+    /// Sets what the runtime does when a task panics: carry on
+    /// ([`UnhandledPanic::Ignore`], the default), or shut down and resume the panic from
+    /// `block_on` ([`UnhandledPanic::ShutdownRuntime`], on both flavours). See
+    /// [`UnhandledPanic`] for which panics count and what happens to the runtime after.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// use flywheel::UnhandledPanic;
+    ///
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// let caught = catch_unwind(AssertUnwindSafe(|| {
+    ///     rt.block_on(async {
+    ///         flywheel::spawn(async { panic!("worker task failed") });
+    ///         std::future::pending::<()>().await
+    ///     })
+    /// }));
+    /// let payload = caught.unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"worker task failed"));
+    /// // The runtime is shut down: a later block_on panics, saying why.
+    /// assert!(catch_unwind(AssertUnwindSafe(|| rt.block_on(async {}))).is_err());
+    /// ```
+    pub fn unhandled_panic(&mut self, behavior: UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = behavior;
+        self
+    }
+
+    /// Runs `f` each time a task panics while polled, with the task's id, name, spawn
+    /// location and the panic's message and payload ([`TaskPanic`]).
+    ///
+    /// `f` runs on the thread where the task panicked (a worker, or the thread inside a
+    /// current-thread `block_on`), right after the panic and before the task's future is
+    /// dropped and its `JoinHandle` sees the panic; it holds no lock of the runtime. It runs
+    /// under either [`UnhandledPanic`] policy, for tasks only (not for `spawn_blocking`
+    /// closures). A panic inside `f` is reported by the panic hook and goes no further: the
+    /// worker carries on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let record = seen.clone();
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .on_task_panic(move |p| {
+    ///         let message = p.message().unwrap_or("(not a string)").to_owned();
+    ///         record.lock().unwrap().push(message);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let err = rt.block_on(rt.spawn(async { panic!("bad input") })).unwrap_err();
+    /// assert!(err.is_panic());
+    /// assert_eq!(*seen.lock().unwrap(), ["bad input"]);
+    /// ```
+    pub fn on_task_panic<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&TaskPanic<'_>) + Send + Sync + 'static,
+    {
+        self.on_task_panic = Some(Arc::new(f));
+        self
+    }
+
+    /// Makes a current-thread runtime schedule its tasks in an order drawn from `seed`, so
+    /// that a run can be replayed, and other orders explored with other seeds.
+    ///
+    /// Whenever more than one thing could run next, a small PRNG seeded with `seed` draws
+    /// it: the next task, uniformly among the runnable ones (however they became runnable:
+    /// spawned, woken by a channel or a `JoinHandle`, or by timers firing in the same tick),
+    /// and whether the woken `block_on` future goes before them. A seeded runtime starts
+    /// with its clock paused (as with [`start_paused(true)`](Builder::start_paused)): timers
+    /// fire when the runtime is idle, in virtual time.
+    ///
+    /// So a program that only uses the runtime's tasks, timers and in-memory
+    /// synchronisation runs the same way — same poll order, same output — every time it is
+    /// run with the same seed, and in another interleaving with another seed. A loop over
+    /// seeds (or `#[flywheel::test(runs = 200)]`) finds orderings a plain run never shows,
+    /// such as a check-then-act race across an `.await`; see `examples/seeded.rs`.
+    ///
+    /// What is *not* deterministic, because the seed cannot order it:
+    /// - real I/O (sockets, pipes, signals, child processes): when the OS reports
+    ///   readiness depends on the world outside;
+    /// - the blocking pool (`spawn_blocking`) and any other thread, including other threads
+    ///   waking tasks or spawning onto the runtime: they run in parallel, and their wakes
+    ///   arrive when they arrive (once they have, the draw orders them like the rest);
+    /// - the real clock: `std::time::Instant::now()` and `SystemTime` (read
+    ///   [`time::Instant::now`](crate::time::Instant::now), which is virtual here), and
+    ///   [`time::resume`](crate::time::resume), which restarts real time;
+    /// - randomness in the program itself (`HashMap` iteration order, random numbers): seed
+    ///   it from [`Handle::seed`] to make it part of the replay;
+    /// - task ids ([`task::Id`](crate::task::Id)): they count every task of the process, so
+    ///   a second run in the same process numbers its tasks differently (compare tasks by
+    ///   what they are, not by id).
+    ///
+    /// Without a seed nothing changes: tasks run in the order they were queued.
+    ///
+    /// A multi-thread runtime cannot be seeded: [`build`](Builder::build) refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// fn poll_order(seed: u64) -> Vec<usize> {
+    ///     let rt = flywheel::Builder::new_current_thread().seed(seed).build().unwrap();
+    ///     let order = Arc::new(Mutex::new(Vec::new()));
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..8)
+    ///             .map(|i| {
+    ///                 let order = order.clone();
+    ///                 flywheel::spawn(async move { order.lock().unwrap().push(i) })
+    ///             })
+    ///             .collect();
+    ///         for task in tasks {
+    ///             task.await.unwrap();
+    ///         }
+    ///     });
+    ///     let order = order.lock().unwrap().clone();
+    ///     order
+    /// }
+    ///
+    /// assert_eq!(poll_order(1), poll_order(1));
+    /// assert!((2..10).any(|seed| poll_order(seed) != poll_order(1)));
+    /// ```
+    pub fn seed(&mut self, seed: u64) -> &mut Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Reports every poll that runs longer than `threshold`: a task that blocks its worker
     /// (a synchronous sleep, a lock held across I/O, a long computation) instead of
     /// awaiting or moving the work to [`spawn_blocking`](crate::spawn_blocking).
@@ -572,9 +714,10 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// When the OS refuses the poller (epoll) or a worker thread, or when
+    /// When the OS refuses the poller (epoll) or a worker thread, when
     /// `FLYWHEEL_WORKER_THREADS` is set to something other than a positive integer (see
-    /// [`new_multi_thread`](Builder::new_multi_thread)).
+    /// [`new_multi_thread`](Builder::new_multi_thread)), or when a multi-thread runtime was
+    /// given a [`seed`](Builder::seed).
     ///
     /// # Examples
     ///
@@ -584,8 +727,20 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if let (RuntimeFlavor::MultiThread, Some(seed)) = (self.flavor, self.seed) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "Builder::seed({seed}) needs a current-thread runtime: a multi-thread \
+                     runtime's order depends on its threads and cannot be replayed; build it \
+                     with Builder::new_current_thread()"
+                ),
+            ));
+        }
+        // A seeded runtime's clock is paused: the real one would make runs differ.
+        let start_paused = self.start_paused || self.seed.is_some();
         let (driver, driver_handle) =
-            driver::Driver::new(self.start_paused, self.max_io_events_per_tick)?;
+            driver::Driver::new(start_paused, self.max_io_events_per_tick)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads);
         let long_polls = self
             .long_poll_threshold
@@ -603,7 +758,8 @@ impl Builder {
                     event: self.event_interval,
                 };
                 let beats = long_polls.as_ref().map(|_| Beats::new(1));
-                let shared = current_thread::CurrentThread::new(intervals, beats.clone());
+                let shared = current_thread::CurrentThread::new(intervals, beats.clone())
+                    .with_seed(self.seed);
                 (Scheduler::CurrentThread(shared), None, beats)
             }
             RuntimeFlavor::MultiThread => {
@@ -629,6 +785,7 @@ impl Builder {
             driver: Mutex::new(driver),
             driver_handle,
             threads: self.threads.clone(),
+            panics: TaskPanics::new(self.unhandled_panic, self.on_task_panic.clone()),
         });
         let handle = Handle { shared };
         let mut runtime = Runtime::from_handle(handle.clone());
@@ -644,6 +801,23 @@ impl Builder {
             runtime.watchdog = Some(Watchdog::start(&config, beats, &handle.shared)?);
         }
         Ok(runtime)
+    }
+}
+
+impl Builder {
+    /// What `#[flywheel::test(seed = .., runs = ..)]` expands to: calls `run` once per seed
+    /// (`FLYWHEEL_SEED` alone when set; else `runs` seeds from `seed`, or from a random
+    /// one), each time on a fresh runtime it builds with that seed; reports the seed of a
+    /// failing run (a panic, or `run` returning `(output, true)`) with the command that
+    /// replays it, and ends the test with that failure. Not for use outside the macro.
+    #[doc(hidden)]
+    pub fn __run_seeded_test<T>(
+        test_path: &str,
+        seed: Option<u64>,
+        runs: u32,
+        run: impl FnMut(u64) -> (T, bool),
+    ) -> T {
+        crate::runtime::scheduler::seeded::run_test(test_path, seed, runs, run)
     }
 }
 
@@ -676,6 +850,9 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("max_io_events_per_tick", &self.max_io_events_per_tick)
+            .field("unhandled_panic", &self.unhandled_panic)
+            .field("on_task_panic", &self.on_task_panic.is_some())
+            .field("seed", &self.seed)
             .field("long_poll_threshold", &self.long_poll_threshold)
             .field("on_long_poll", &self.on_long_poll.is_some())
             .finish()

@@ -26,6 +26,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) driver_handle: driver::DriverHandle,
     /// Names, stack size and hooks of the runtime's threads.
     pub(crate) threads: thread::ThreadConfig,
+    /// `Builder::unhandled_panic` and `on_task_panic`, and a panic kept for `block_on`.
+    pub(crate) panics: crate::runtime::panic::TaskPanics,
 }
 
 impl RuntimeShared {
@@ -303,7 +305,9 @@ impl Handle {
     ///
     /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
     /// the future there instead. When the runtime was already dropped: keep the `Runtime`
-    /// alive while you use its handle.
+    /// alive while you use its handle. On a runtime built with
+    /// [`UnhandledPanic::ShutdownRuntime`](crate::UnhandledPanic::ShutdownRuntime): with the
+    /// payload of the task panic that shut it down (see there).
     ///
     /// # Examples
     ///
@@ -374,6 +378,28 @@ impl Handle {
         match self.shared.scheduler {
             Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
             Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
+    }
+
+    /// The seed this runtime draws its scheduling order from
+    /// ([`Builder::seed`](crate::Builder::seed)); `None` when it runs tasks in the order
+    /// they were queued.
+    ///
+    /// A program that needs randomness of its own can derive it from this seed, so that it
+    /// replays with the scheduling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().seed(42).build().unwrap();
+    /// assert_eq!(rt.block_on(async { flywheel::Handle::current().seed() }), Some(42));
+    /// let plain = flywheel::Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(plain.handle().seed(), None);
+    /// ```
+    pub fn seed(&self) -> Option<u64> {
+        match &self.shared.scheduler {
+            Scheduler::CurrentThread(ct) => ct.seed(),
+            Scheduler::MultiThread(_) => None,
         }
     }
 

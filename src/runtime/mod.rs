@@ -9,6 +9,7 @@ pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
 mod metrics;
+pub(crate) mod panic;
 mod park;
 pub(crate) mod scheduler;
 pub(crate) mod thread;
@@ -19,6 +20,7 @@ pub use builder::Builder;
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::RuntimeMetrics;
+pub use panic::{TaskPanic, UnhandledPanic};
 pub use watchdog::LongPoll;
 
 use std::fmt;
@@ -105,7 +107,9 @@ impl Runtime {
     /// # Panics
     ///
     /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
-    /// the future there instead.
+    /// the future there instead. On a runtime built with
+    /// [`UnhandledPanic::ShutdownRuntime`](crate::UnhandledPanic::ShutdownRuntime), a task
+    /// panic shuts it down and `block_on` resumes that panic.
     ///
     /// # Examples
     ///

@@ -237,7 +237,11 @@ where
         match polled {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(self.header.id, payload))),
+            Err(payload) => {
+                // Reported (and maybe kept) by the scheduler before anyone hears of it.
+                let payload = self.scheduler.panicked(&self.header, payload);
+                Poll::Ready(Err(JoinError::panic(self.header.id, payload)))
+            }
         }
     }
 

@@ -14,6 +14,7 @@
 //! The cell stores its scheduler by value and is generic over it, so every call is static
 //! (no `dyn` call on the spawn or wake path).
 
+use std::any::Any;
 use std::panic::Location;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -52,6 +53,16 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// `task` is complete (or was cancelled): forget it. Called once, by the thread that
     /// completed it, after its output was stored and its `JoinHandle` woken.
     fn release(&self, task: &Header);
+
+    /// `task`'s future panicked while polled, with `payload`. Called on the thread that
+    /// polled it, before its future is dropped and its `JoinHandle` woken (a runtime reports
+    /// the panic and applies its `UnhandledPanic` policy here). Returns the payload the
+    /// task's `JoinError` will hold: `payload` itself, or a stand-in when the scheduler keeps
+    /// the original. By default nothing is reported and nothing kept (blocking jobs).
+    fn panicked(&self, task: &Header, payload: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
+        let _ = task;
+        payload
+    }
 }
 
 /// `owned_key` of a task that is not in an owned set (blocking tasks).

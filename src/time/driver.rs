@@ -16,6 +16,11 @@
 //! deadline when the whole runtime is idle (see `park_timeout`); otherwise it waits for a
 //! kick (`runtime::driver::DriverHandle::notify_idle`) or, at most, `PAUSED_RECHECK`.
 //!
+//! Timers due at the same tick fire in the wheel's order, which depends only on the
+//! program's own steps (the order of registrations and cancels). A seeded runtime (`Builder::seed`) does not reorder them here: the
+//! tasks they wake all land in its run queue, and its draw picks which runs first (see
+//! `runtime::scheduler::seeded`).
+//!
 //! Wakers are user code: they are woken and dropped after the lock is released, and a panic
 //! in one is contained (`task::callback`), so one bad waker never costs the rest of its
 //! batch or the thread that fires it.

@@ -21,6 +21,10 @@
 //! Every `EVENT_INTERVAL` ticks (task polls and `block_on` polls) it also polls the driver
 //! without blocking and releases the deferred tasks.
 //!
+//! Seeded (`Builder::seed`): the run queue is drawn from at random instead of popped in
+//! order, and a woken `block_on` future takes part in the draw (step 1 may let tasks go
+//! first). Everything else above is unchanged, and deterministic; see `seeded`.
+//!
 //! Shutdown: the core is dropped — at once when it is free, otherwise by the thread holding
 //! it when its `block_on` returns — never put back, so no task reference outlives the
 //! runtime in it (a task holds its runtime: that would be a cycle).
@@ -42,6 +46,7 @@ use crate::runtime::builder::Intervals;
 use crate::runtime::metrics::{SchedulerStats, WorkerStats};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
+use crate::runtime::scheduler::seeded::Seeded;
 use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::watchdog::Beats;
 use crate::runtime::{context, Handle};
@@ -67,6 +72,8 @@ pub(crate) struct CurrentThread {
     /// and between two non-blocking polls of the driver by a busy thread (`EVENT_INTERVAL`):
     /// `Builder::global_queue_interval` and `Builder::event_interval`.
     intervals: Intervals,
+    /// `Builder::seed`: the core draws the next task with a PRNG seeded with it.
+    seed: Option<u64>,
     /// Counters for `Handle::metrics`; worker 0 is the thread holding the core.
     pub(crate) stats: SchedulerStats,
     /// The poll beat of the thread holding the core, sampled by the long-poll watchdog;
@@ -85,6 +92,8 @@ pub(crate) struct Core {
     until_global_queue: u32,
     /// This thread's counters (worker 0 of `CurrentThread::stats`).
     stats: Arc<WorkerStats>,
+    /// The PRNG of a seeded runtime; `None` takes the queue in order.
+    seeded: Option<Seeded>,
 }
 
 impl CurrentThread {
@@ -99,9 +108,21 @@ impl CurrentThread {
             woken: AtomicBool::new(false),
             is_shutdown: AtomicBool::new(false),
             intervals,
+            seed: None,
             stats: SchedulerStats::new(1),
             beats,
         }
+    }
+
+    /// Makes this a seeded scheduler (`Builder::seed`); before `install_core`.
+    pub(crate) fn with_seed(mut self, seed: Option<u64>) -> CurrentThread {
+        self.seed = seed;
+        self
+    }
+
+    /// The seed it draws tasks with (`Handle::seed`).
+    pub(crate) fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// Makes the core, once the runtime's address is known.
@@ -113,6 +134,7 @@ impl CurrentThread {
             tick: 0,
             until_global_queue: self.intervals.global_queue,
             stats: self.stats.worker_arc(0),
+            seeded: self.seed.map(Seeded::new),
         });
     }
 
@@ -217,6 +239,11 @@ impl Core {
     /// `None` when the thread should look at the driver (only yielded tasks are left, and
     /// the driver is due) or park (nothing is left).
     fn next_task(&mut self, ct: &CurrentThread, since_driver: u32) -> Option<Task> {
+        if let Some(seeded) = &mut self.seeded {
+            if seeded.yield_to_main(ct.woken.load(Acquire), self.queue.len()) {
+                return None;
+            }
+        }
         self.tick = self.tick.wrapping_add(1);
         // Stored before the pop below, so one more than left while tasks remain; 0 at idle.
         self.stats
@@ -228,14 +255,31 @@ impl Core {
                 return Some(task);
             }
         }
-        if let Some(task) = self.queue.pop_front() {
+        if let Some(task) = self.pop() {
             return Some(task);
         }
         if self.deferred.is_empty() || since_driver >= ct.intervals.event {
             return None;
         }
         self.release_deferred();
-        self.queue.pop_front()
+        self.pop()
+    }
+
+    /// Takes the next task of the run queue: the first, or a drawn one when seeded.
+    #[inline]
+    fn pop(&mut self) -> Option<Task> {
+        match &mut self.seeded {
+            None => self.queue.pop_front(),
+            Some(seeded) => seeded.pick(&mut self.queue),
+        }
+    }
+
+    /// Seeded: whether a task goes before the woken `block_on` future (see `seeded`).
+    fn defer_main(&mut self) -> bool {
+        let runnable = self.queue.len();
+        self.seeded
+            .as_mut()
+            .is_some_and(|seeded| seeded.defer_main(runnable))
     }
 
     /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
@@ -247,6 +291,11 @@ impl Core {
                 Some(task) => self.queue.push_back(task),
                 None => break,
             }
+        }
+        if self.seeded.is_some() {
+            // The batch joins the runnable tasks, and the draw is over all of them.
+            self.queue.push_back(first);
+            return self.pop();
         }
         Some(first)
     }
@@ -307,6 +356,7 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _enter = context::enter_runtime(handle);
+    crate::runtime::panic::check(handle);
     let ct = handle.shared.current_thread();
     let mut future = pin!(future);
     let core = match ct.take_core() {
@@ -331,7 +381,10 @@ fn wait_for_core<F: Future>(
     // Listed before looking for the core again: `put_core` wakes whoever is listed.
     ct.waiters.lock().push(waker.clone());
     let _listed = WaiterGuard { ct, waker: &waker };
-    block_on::poll_until(handle, &waker, future, || ct.take_core())
+    block_on::poll_until(handle, &waker, future, || {
+        crate::runtime::panic::check(handle);
+        ct.take_core()
+    })
 }
 
 /// The core holder's loop (see the module docs for the order).
@@ -353,7 +406,7 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
     let beat = ct.beats.as_ref().map(|beats| beats.worker(0));
 
     loop {
-        if ct.woken.swap(false, AcqRel) {
+        if main_due(ct) {
             since_driver += 1;
             if let Some(beat) = beat {
                 beat.poll_block_on();
@@ -373,6 +426,8 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
                 beat.poll(task.header().owned_key.load(Relaxed));
             }
             task.run();
+            // A task panic that shuts the runtime down is resumed at once (`runtime/panic.rs`).
+            crate::runtime::panic::check(handle);
             ran += 1;
         }
         since_driver += ran;
@@ -399,6 +454,20 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
         }
         // Otherwise the `block_on` future was woken: poll it first.
     }
+}
+
+/// Whether to poll the `block_on` future now: it was woken and, on a seeded runtime, the
+/// draw does not let a task go first (it then stays woken for the next draw).
+#[inline]
+fn main_due(ct: &CurrentThread) -> bool {
+    if !ct.woken.swap(false, AcqRel) {
+        return false;
+    }
+    if ct.seed.is_some() && with_core(Core::defer_main) {
+        ct.woken.store(true, Release);
+        return false;
+    }
+    true
 }
 
 /// Looks at I/O and timers without blocking.

@@ -4,6 +4,7 @@
 //! abort. On a thread that runs the task's own runtime (a worker, or the thread inside a
 //! current-thread `block_on`) the task goes to that thread's local queue; from anywhere
 //! else it goes to the runtime's shared queue and one sleeping thread is woken if needed.
+//! A task that panics is reported through `Handle::panicked` (`runtime/panic.rs`).
 
 pub(crate) mod current_thread;
 mod idle;
@@ -14,8 +15,10 @@ mod loom_owned;
 pub(crate) mod owned;
 mod queue;
 mod rescue;
+pub(crate) mod seeded;
 pub(crate) mod worker;
 
+use std::any::Any;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -100,5 +103,9 @@ impl Schedule for Handle {
         if key != NOT_OWNED {
             self.shared.owned.remove(key);
         }
+    }
+
+    fn panicked(&self, task: &Header, payload: Box<dyn Any + Send>) -> Box<dyn Any + Send> {
+        crate::runtime::panic::task_panicked(self, task, payload)
     }
 }

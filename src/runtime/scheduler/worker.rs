@@ -248,6 +248,15 @@ impl MultiThread {
         }
     }
 
+    /// Wakes every thread inside `block_on` on this runtime (a task panic shut it down: they
+    /// must look), outside the lock.
+    pub(crate) fn wake_block_on_threads(&self) {
+        let threads = self.block_on_threads.lock().clone();
+        for thread in &threads {
+            futures_task::ArcWake::wake_by_ref(thread);
+        }
+    }
+
     /// Whether this thread is one of the runtime's worker threads, or one that left the
     /// worker role in `block_in_place` and has not ended.
     pub(crate) fn is_worker_thread(&self) -> bool {
@@ -295,6 +304,7 @@ impl Drop for BlockOnGuard<'_> {
 /// wake-ups, while the workers run the tasks.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
+    crate::runtime::panic::check(handle);
     if handle.multi_thread().is_shut_down() {
         // No worker is left to drive I/O and timers: the future could wait for ever.
         panic!("{}", context::SHUT_DOWN_BLOCK_ON);
@@ -303,9 +313,11 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let future = pin!(future);
     let thread_waker = block_on::thread_waker();
     let _registered = handle.multi_thread().register_block_on(&thread_waker);
-    match block_on::poll_until(handle, &thread_waker, future, || None::<()>) {
+    // A task panic that shuts the runtime down is resumed here (`runtime/panic.rs`).
+    let panicked = || handle.shared.panics.has_shut_down().then_some(());
+    match block_on::poll_until(handle, &thread_waker, future, panicked) {
         Until::Ready(output) => output,
-        Until::Stopped(()) => unreachable!("nothing stops a multi-thread block_on"),
+        Until::Stopped(()) => crate::runtime::panic::resume(handle),
     }
 }
 

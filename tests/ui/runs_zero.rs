@@ -1,0 +1,4 @@
+#[flywheel::test(runs = 0)]
+async fn never_runs() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[flywheel::test(seed = "42")]
+async fn seeded() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[flywheel::main(seed = 1)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[flywheel::test(seed = 1, start_paused = false)]
+async fn seeded_real_clock() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[flywheel::test(unhandled_panic = ignore)]
+async fn panicky() {}
+
+fn main() {}

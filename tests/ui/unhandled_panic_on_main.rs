@@ -1,0 +1,2 @@
+#[flywheel::main(flavor = "current_thread", unhandled_panic = "ignore")]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[flywheel::test(unhandled_panic = "abort")]
+async fn panicky() {}
+
+fn main() {}
