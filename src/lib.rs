@@ -47,6 +47,6 @@ pub mod time;
 #[cfg(feature = "macros")]
 pub use flywheel_macros::{main, test};
 pub use runtime::{
-    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, RuntimeFlavor,
+    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, LongPoll, Runtime, RuntimeFlavor,
     RuntimeMetrics, TaskPanic, TryCurrentError, UnhandledPanic,
 };

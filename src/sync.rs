@@ -74,6 +74,16 @@ mod loom_lock {
             guard.0 = Some(self.0.wait(inner).expect("loom mutex poisoned"));
         }
 
+        /// loom does not model time. A timed wait may end at any moment (a timeout, or a
+        /// spurious wake-up), and its callers must cope with that; the harshest case, which
+        /// this returns, is that it ends at once, without waiting for anything.
+        pub(crate) fn wait_for<T>(
+            &self,
+            _guard: &mut MutexGuard<'_, T>,
+            _timeout: std::time::Duration,
+        ) {
+        }
+
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
         }

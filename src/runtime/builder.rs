@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -10,6 +11,7 @@ use crate::runtime::panic::{PanicHook, TaskPanic, TaskPanics, UnhandledPanic};
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
+use crate::runtime::watchdog::{self, Beats, LongPoll, Watchdog};
 use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeFlavor, RuntimeShared};
 
 /// How often a scheduler looks at its shared queue and at the driver, in ticks (polls).
@@ -67,6 +69,10 @@ pub struct Builder {
     unhandled_panic: UnhandledPanic,
     on_task_panic: Option<PanicHook>,
     seed: Option<u64>,
+    /// `warn_long_polls`: the threshold, when set on the builder.
+    long_poll_threshold: Option<Duration>,
+    /// `on_long_poll`: replaces the default report on stderr.
+    on_long_poll: Option<watchdog::Report>,
 }
 
 impl Builder {
@@ -127,6 +133,8 @@ impl Builder {
             unhandled_panic: UnhandledPanic::Ignore,
             on_task_panic: None,
             seed: None,
+            long_poll_threshold: None,
+            on_long_poll: None,
         }
     }
 
@@ -611,6 +619,97 @@ impl Builder {
         self
     }
 
+    /// Reports every poll that runs longer than `threshold`: a task that blocks its worker
+    /// (a synchronous sleep, a lock held across I/O, a long computation) instead of
+    /// awaiting or moving the work to [`spawn_blocking`](crate::spawn_blocking).
+    ///
+    /// This starts one watchdog thread for the runtime. Workers do not read the clock for
+    /// it: each stores one word (relaxed, in its own cache line) as it starts a poll, and the
+    /// watchdog samples those words every quarter `threshold`; a word that stays the same
+    /// while its worker is not parked is one poll still running. Each such poll is reported
+    /// once, while it still runs, with the worker, the task's id, name and spawn location
+    /// and how long it has run (a [`LongPoll`]): by default as one line on stderr, or to
+    /// the function given to [`on_long_poll`](Builder::on_long_poll). On a current-thread
+    /// runtime the future given to `block_on` is watched too (reported without a task id).
+    /// Without this setting (or `FLYWHEEL_WARN_LONG_POLLS`) there is no watchdog thread and
+    /// no cost per poll.
+    ///
+    /// The environment variable `FLYWHEEL_WARN_LONG_POLLS` turns the watchdog on for every
+    /// runtime built without this call, without recompiling: `100ms`, `2s`, `500us` or a
+    /// plain number of milliseconds. A value that does not parse is reported on stderr and
+    /// ignored.
+    ///
+    /// Long polls are reported, not interrupted. On a multi-thread runtime the tasks waiting
+    /// behind a stuck worker (its queue and the task it just woke) are taken over by the
+    /// other workers, with or without this setting; a current-thread runtime has no other
+    /// thread to hand them to, so they wait for the poll to return.
+    ///
+    /// # Panics
+    ///
+    /// When `threshold` is zero: every poll would be long. Pick a duration well above your
+    /// longest healthy poll (tens of milliseconds or more).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = flywheel::Builder::new_multi_thread()
+    ///     .warn_long_polls(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// // Prints "flywheel: worker .. is stuck polling task .." on stderr, once.
+    /// rt.block_on(rt.spawn(async { std::thread::sleep(Duration::from_millis(150)) }))
+    ///     .unwrap();
+    /// ```
+    #[track_caller]
+    pub fn warn_long_polls(&mut self, threshold: Duration) -> &mut Self {
+        assert!(
+            !threshold.is_zero(),
+            "warn_long_polls needs a threshold above zero (every poll would be long); pick \
+             one well above your longest healthy poll, e.g. Duration::from_millis(100)"
+        );
+        self.long_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Calls `f` for each long poll instead of printing it on stderr.
+    ///
+    /// `f` runs on the watchdog thread, while the poll is still running; it should return
+    /// quickly (the watchdog samples no worker meanwhile). A panic in `f` is contained:
+    /// that report is lost, the watchdog goes on. This sets no threshold: long polls are
+    /// watched only with [`warn_long_polls`](Builder::warn_long_polls) or
+    /// `FLYWHEEL_WARN_LONG_POLLS`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let reports = Arc::new(AtomicUsize::new(0));
+    /// let counter = reports.clone();
+    /// let rt = flywheel::Builder::new_current_thread()
+    ///     .warn_long_polls(Duration::from_millis(10))
+    ///     .on_long_poll(move |poll| {
+    ///         assert_eq!(poll.id(), None); // the block_on future is not a task
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { std::thread::sleep(Duration::from_millis(60)) });
+    /// drop(rt); // stops the watchdog
+    /// assert_eq!(reports.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn on_long_poll<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&LongPoll) + Send + Sync + 'static,
+    {
+        self.on_long_poll = Some(Arc::new(f));
+        self
+    }
+
     /// Builds the runtime and starts its threads.
     ///
     /// # Errors
@@ -643,7 +742,14 @@ impl Builder {
         let (driver, driver_handle) =
             driver::Driver::new(start_paused, self.max_io_events_per_tick)?;
         let blocking = blocking::Pool::new(self.max_blocking_threads);
-        let (scheduler, launch) = match self.flavor {
+        let long_polls = self
+            .long_poll_threshold
+            .or_else(watchdog::threshold_from_env)
+            .map(|threshold| watchdog::Config {
+                threshold,
+                report: self.on_long_poll.clone(),
+            });
+        let (scheduler, launch, beats) = match self.flavor {
             RuntimeFlavor::CurrentThread => {
                 let intervals = Intervals {
                     global_queue: self
@@ -651,8 +757,10 @@ impl Builder {
                         .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL_CURRENT),
                     event: self.event_interval,
                 };
-                let shared = current_thread::CurrentThread::new(intervals).with_seed(self.seed);
-                (Scheduler::CurrentThread(shared), None)
+                let beats = long_polls.as_ref().map(|_| Beats::new(1));
+                let shared = current_thread::CurrentThread::new(intervals, beats.clone())
+                    .with_seed(self.seed);
+                (Scheduler::CurrentThread(shared), None, beats)
             }
             RuntimeFlavor::MultiThread => {
                 let n = match self.worker_threads {
@@ -665,8 +773,9 @@ impl Builder {
                         .unwrap_or(DEFAULT_GLOBAL_QUEUE_INTERVAL_MULTI),
                     event: self.event_interval,
                 };
-                let (shared, launch) = worker::MultiThread::new(n, intervals);
-                (Scheduler::MultiThread(shared), Some(launch))
+                let beats = long_polls.as_ref().map(|_| Beats::new(n));
+                let (shared, launch) = worker::MultiThread::new(n, intervals, beats.clone());
+                (Scheduler::MultiThread(shared), Some(launch), beats)
             }
         };
         let shared = Arc::new(RuntimeShared {
@@ -679,7 +788,7 @@ impl Builder {
             panics: TaskPanics::new(self.unhandled_panic, self.on_task_panic.clone()),
         });
         let handle = Handle { shared };
-        let runtime = Runtime::from_handle(handle.clone());
+        let mut runtime = Runtime::from_handle(handle.clone());
         match launch {
             None => handle
                 .shared
@@ -687,6 +796,9 @@ impl Builder {
                 .install_core(Arc::as_ptr(&handle.shared)),
             // On failure, dropping `runtime` stops the workers already started.
             Some(launch) => worker::launch(launch, &handle)?,
+        }
+        if let (Some(config), Some(beats)) = (long_polls, beats) {
+            runtime.watchdog = Some(Watchdog::start(&config, beats, &handle.shared)?);
         }
         Ok(runtime)
     }
@@ -741,6 +853,8 @@ impl fmt::Debug for Builder {
             .field("unhandled_panic", &self.unhandled_panic)
             .field("on_task_panic", &self.on_task_panic.is_some())
             .field("seed", &self.seed)
+            .field("long_poll_threshold", &self.long_poll_threshold)
+            .field("on_long_poll", &self.on_long_poll.is_some())
             .finish()
     }
 }

@@ -107,6 +107,17 @@ impl WorkerStats {
         self.polls.store(self.polls.load(Relaxed) + 1, Relaxed);
     }
 
+    /// Polls started so far. The rescue patrol (`scheduler/rescue.rs`) reads it as the
+    /// worker's heartbeat: it must keep changing at every poll.
+    pub(crate) fn poll_count(&self) -> u64 {
+        self.polls.load(Relaxed)
+    }
+
+    /// Whether the worker is parked (`park_unparks` is odd).
+    pub(crate) fn is_parked(&self) -> bool {
+        self.park_unparks.load(Relaxed) % 2 == 1
+    }
+
     /// `n` tasks stolen from other workers' queues.
     pub(crate) fn stole(&self, n: usize) {
         self.steals

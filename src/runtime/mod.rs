@@ -17,6 +17,7 @@ pub(crate) mod panic;
 mod park;
 pub(crate) mod scheduler;
 pub(crate) mod thread;
+mod watchdog;
 
 pub use block_in_place::block_in_place;
 pub use builder::Builder;
@@ -25,6 +26,7 @@ pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::RuntimeMetrics;
 pub use panic::{TaskPanic, UnhandledPanic};
+pub use watchdog::LongPoll;
 
 use std::fmt;
 use std::future::Future;
@@ -72,6 +74,8 @@ pub struct Runtime {
     handle: Handle,
     /// Set once shut down, so `Drop` after `shutdown_timeout` does nothing.
     shut_down: bool,
+    /// The long-poll watchdog thread, when `warn_long_polls` asked for one.
+    watchdog: Option<watchdog::Watchdog>,
 }
 
 impl Runtime {
@@ -96,6 +100,7 @@ impl Runtime {
         Runtime {
             handle,
             shut_down: false,
+            watchdog: None,
         }
     }
 
@@ -227,6 +232,10 @@ impl Runtime {
     fn shutdown(&mut self, deadline: Option<Instant>) {
         if std::mem::replace(&mut self.shut_down, true) {
             return;
+        }
+        // First, so no poll that shutdown itself waits for is reported.
+        if let Some(mut watchdog) = self.watchdog.take() {
+            watchdog.stop();
         }
         let shared = &self.handle.shared;
         // Destructors of cancelled futures may look for their runtime.

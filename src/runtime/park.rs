@@ -111,6 +111,60 @@ impl Parker {
         }
     }
 
+    /// `park`, but for at most about `timeout` (the rescue patrol's tick). An unpark that
+    /// lands meanwhile ends it early, or is kept for the next park, as for `park`.
+    pub(crate) fn park_timeout(
+        &self,
+        driver: &parking_lot::Mutex<driver::Driver>,
+        handle: &driver::DriverHandle,
+        timeout: std::time::Duration,
+    ) {
+        if self.take_notification() {
+            return;
+        }
+        let Some(mut driver) = driver.try_lock() else {
+            self.park_condvar_timeout(timeout);
+            return;
+        };
+        match self
+            .inner
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
+            Ok(_) => {}
+            Err(UNPARKED) => {
+                self.consume_notification();
+                return;
+            }
+            Err(actual) => unreachable!("park state {actual} while parking"),
+        }
+        driver.park(handle, Some(timeout));
+        // An unpark (UNPARKED), or an event, a timer or the timeout (still PARKED_DRIVER).
+        self.consume_notification();
+    }
+
+    fn park_condvar_timeout(&self, timeout: std::time::Duration) {
+        let mut guard = self.inner.mutex.lock();
+        match self
+            .inner
+            .state
+            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
+        {
+            Ok(_) => {}
+            Err(UNPARKED) => {
+                self.consume_notification();
+                return;
+            }
+            Err(actual) => unreachable!("park state {actual} while parking"),
+        }
+        let _ = self.inner.condvar.wait_for(&mut guard, timeout);
+        // Timed out (or woke spuriously: the caller only patrols early): still
+        // PARKED_CONDVAR. Otherwise an unparker swapped in UNPARKED and is waiting for the
+        // mutex to notify a thread that no longer waits, which is harmless. Under the mutex,
+        // so the two cannot interleave otherwise.
+        self.consume_notification();
+    }
+
     fn take_notification(&self) -> bool {
         self.inner
             .state
@@ -315,6 +369,33 @@ pub(crate) mod loom_park {
     #[test]
     fn loom_park_driver_then_unpark() {
         flag_then_unpark(true);
+    }
+
+    /// The rescue patrol's timed park on the condvar (`park_condvar_timeout`) against an
+    /// unpark: the timed wait ends at once (loom's `wait_for` models the timeout that way),
+    /// and the unpark must not be lost in the exit — either the parker sees the flag, or
+    /// the notification is kept and a plain park after it returns.
+    #[test]
+    fn loom_park_timeout_keeps_the_unpark() {
+        loom::model(|| {
+            let (parker, unparker) = Parker::new();
+            let handle = Arc::new(DriverHandle::new());
+            let flag = Arc::new(AtomicBool::new(false));
+            let waker = {
+                let (handle, flag) = (handle.clone(), flag.clone());
+                thread::spawn(move || {
+                    flag.store(true, Release);
+                    unparker.unpark(&*handle);
+                })
+            };
+            parker.park_condvar_timeout(std::time::Duration::from_millis(2));
+            if !flag.load(Acquire) {
+                // A lost unpark would leave this asleep for good: loom reports a deadlock.
+                park(&parker, false, &handle);
+                assert!(flag.load(Acquire));
+            }
+            waker.join().expect("waker");
+        });
     }
 
     /// Two unparkers at once (a notifier and shutdown): the parker wakes, no state is left

@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -48,6 +48,7 @@ use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
 use crate::runtime::scheduler::seeded::Seeded;
 use crate::runtime::scheduler::{self, Reason};
+use crate::runtime::watchdog::Beats;
 use crate::runtime::{context, Handle};
 use crate::task::cell::Task;
 use crate::task::coop;
@@ -75,6 +76,9 @@ pub(crate) struct CurrentThread {
     seed: Option<u64>,
     /// Counters for `Handle::metrics`; worker 0 is the thread holding the core.
     pub(crate) stats: SchedulerStats,
+    /// The poll beat of the thread holding the core, sampled by the long-poll watchdog;
+    /// `None` when it is off.
+    beats: Option<Arc<Beats>>,
 }
 
 /// What the thread inside `block_on` owns.
@@ -93,7 +97,7 @@ pub(crate) struct Core {
 }
 
 impl CurrentThread {
-    pub(crate) fn new(intervals: Intervals) -> CurrentThread {
+    pub(crate) fn new(intervals: Intervals, beats: Option<Arc<Beats>>) -> CurrentThread {
         let (parker, unparker) = Parker::new();
         CurrentThread {
             injector: Injector::new(),
@@ -106,6 +110,7 @@ impl CurrentThread {
             intervals,
             seed: None,
             stats: SchedulerStats::new(1),
+            beats,
         }
     }
 
@@ -398,10 +403,14 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
     // Both count: a future that keeps waking itself never lets this thread run out of work,
     // yet the timer it waits for must still fire.
     let mut since_driver = 0;
+    let beat = ct.beats.as_ref().map(|beats| beats.worker(0));
 
     loop {
         if main_due(ct) {
             since_driver += 1;
+            if let Some(beat) = beat {
+                beat.poll_block_on();
+            }
             if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                 return output;
             }
@@ -413,6 +422,9 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
                 break;
             };
             ct.stats.worker(0).poll();
+            if let Some(beat) = beat {
+                beat.poll(task.header().owned_key.load(Relaxed));
+            }
             task.run();
             // A task panic that shuts the runtime down is resumed at once (`runtime/panic.rs`).
             crate::runtime::panic::check(handle);
@@ -422,6 +434,9 @@ fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Ou
         let nothing_left = ran < event_interval
             && !ct.woken.load(Acquire)
             && with_core(|core| core.deferred.is_empty());
+        if let Some(beat) = beat {
+            beat.idle();
+        }
         if nothing_left {
             since_driver = 0;
             ct.stats.park(0);

@@ -14,6 +14,7 @@ mod loom_idle;
 mod loom_owned;
 pub(crate) mod owned;
 mod queue;
+mod rescue;
 pub(crate) mod seeded;
 pub(crate) mod worker;
 

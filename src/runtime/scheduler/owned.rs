@@ -168,6 +168,14 @@ impl<T: Clone> Set<T> {
         keys.clear();
     }
 
+    /// A clone of the item under `key`, if it is still there (the long-poll watchdog looks
+    /// up the task a stuck worker is polling).
+    pub(crate) fn get(&self, key: usize) -> Option<T> {
+        let locked = &self.shards.get(key & SHARD_MASK)?.0;
+        let shard = locked.shard.lock();
+        shard.slots.get(key >> SHARD_BITS)?.clone()
+    }
+
     /// Refuses new items from now on and returns every one still there.
     pub(crate) fn close_and_take_all(&self) -> Vec<T> {
         let mut all = Vec::new();
@@ -259,6 +267,11 @@ impl OwnedTasks {
             // Dropped outside the lock: the last reference may run arbitrary destructors.
             drop(self.set.remove(key));
         }
+    }
+
+    /// The task under `key`, while it is in the set. The caller drops it outside every lock.
+    pub(crate) fn get(&self, key: usize) -> Option<Task> {
+        self.set.get(key)
     }
 
     /// Refuses new tasks from now on and returns every live one.

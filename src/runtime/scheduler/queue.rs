@@ -76,6 +76,17 @@ pub(crate) fn steal_from<T>(stealer: &Stealer<T>, local: &Worker<T>) -> Option<T
     }
 }
 
+/// Takes the one task at the front of another worker's queue (its LIFO slot, in `rescue.rs`).
+pub(crate) fn steal_one<T>(stealer: &Stealer<T>) -> Option<T> {
+    loop {
+        match stealer.steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}
+
 /// One round of a searching worker: every other worker's queue, starting at `start` so the
 /// searchers do not all rob the same victim, then the injector. `me` is the searcher's own
 /// index in `stealers`. `stolen` is set to the number of tasks taken from other workers.
@@ -210,6 +221,12 @@ mod loom_queue {
     impl<T> Stealer<T> {
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
             self.0.steal_batch_and_pop(dest, usize::MAX)
+        }
+        pub(crate) fn steal(&self) -> Steal<T> {
+            match self.0.pop() {
+                Some(item) => Steal::Success(item),
+                None => Steal::Empty,
+            }
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()

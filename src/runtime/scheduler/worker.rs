@@ -44,7 +44,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -61,8 +61,10 @@ use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
     pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
+use crate::runtime::scheduler::rescue::{LifoSlot, Rescue, PATROL_TICK};
 use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::thread::ThreadConfig;
+use crate::runtime::watchdog::{Beat, Beats};
 use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
@@ -98,6 +100,10 @@ pub(crate) struct MultiThread {
     intervals: Intervals,
     /// Counters for `Handle::metrics`, one `WorkerStats` per worker.
     pub(crate) stats: SchedulerStats,
+    /// One poll beat per worker, sampled by the long-poll watchdog; `None` when it is off.
+    beats: Option<Arc<Beats>>,
+    /// The LIFO slots, and the patrol that empties those of stuck workers (`rescue.rs`).
+    rescue: Rescue<Task>,
 }
 
 /// What one worker thread owns, kept in its thread-local context.
@@ -106,7 +112,7 @@ pub(crate) struct Core {
     runtime: usize,
     index: usize,
     queue: Worker<Task>,
-    lifo: Option<Task>,
+    lifo: LifoSlot<Task>,
     lifo_polls: u8,
     /// Tasks that yielded, waiting for the next driver poll (see the module docs). Only this
     /// worker touches it; empty whenever the worker searches or parks.
@@ -138,20 +144,27 @@ pub(crate) struct Core {
 
 /// The per-worker pieces made before the threads start.
 pub(crate) struct Launch {
-    workers: Vec<(Worker<Task>, Parker)>,
+    workers: Vec<(Worker<Task>, LifoSlot<Task>, Parker)>,
 }
 
 impl MultiThread {
-    pub(crate) fn new(num_workers: usize, intervals: Intervals) -> (MultiThread, Launch) {
+    pub(crate) fn new(
+        num_workers: usize,
+        intervals: Intervals,
+        beats: Option<Arc<Beats>>,
+    ) -> (MultiThread, Launch) {
         let (idle, parkers) = Idle::new(num_workers);
         let mut workers = Vec::with_capacity(num_workers);
         let mut stealers = Vec::with_capacity(num_workers);
+        let mut lifo_stealers = Vec::with_capacity(num_workers);
         for parker in parkers {
             // FIFO: a yielded task or one bumped from the LIFO slot goes behind the tasks
             // already queued. (A LIFO deque would pop it straight back and starve them.)
             let queue = Worker::new_fifo();
             stealers.push(queue.stealer());
-            workers.push((queue, parker));
+            let (lifo, lifo_stealer) = LifoSlot::new();
+            lifo_stealers.push(lifo_stealer);
+            workers.push((queue, lifo, parker));
         }
         let shared = MultiThread {
             injector: Injector::new(),
@@ -164,6 +177,8 @@ impl MultiThread {
             block_on_threads: Mutex::new(Vec::new()),
             intervals,
             stats: SchedulerStats::new(num_workers),
+            beats,
+            rescue: Rescue::new(lifo_stealers),
         };
         (shared, Launch { workers })
     }
@@ -310,9 +325,9 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 pub(crate) fn launch(launch: Launch, handle: &Handle) -> std::io::Result<()> {
     let mt = handle.multi_thread();
     let threads = &handle.shared.threads;
-    for (index, (queue, parker)) in launch.workers.into_iter().enumerate() {
+    for (index, (queue, lifo, parker)) in launch.workers.into_iter().enumerate() {
         let worker = handle.clone();
-        start_thread(mt, threads, move || run(worker, index, queue, parker))?;
+        start_thread(mt, threads, move || run(worker, index, queue, lifo, parker))?;
     }
     Ok(())
 }
@@ -420,13 +435,13 @@ fn with_core<R>(f: impl FnOnce(&mut Core) -> R) -> R {
     })
 }
 
-fn run(handle: Handle, index: usize, queue: Worker<Task>, parker: Parker) {
+fn run(handle: Handle, index: usize, queue: Worker<Task>, lifo: LifoSlot<Task>, parker: Parker) {
     let mt = handle.multi_thread();
     let core = Core {
         runtime: Arc::as_ptr(&handle.shared) as usize,
         index,
         queue,
-        lifo: None,
+        lifo,
         lifo_polls: 0,
         deferred: Vec::new(),
         deferred_since: 0,
@@ -454,6 +469,7 @@ fn run_core(handle: Handle, core: Core) {
     let _enter = context::enter_runtime(&handle);
     let (index, parker) = (core.index, core.parker.clone());
     let stats = mt.stats.worker(index);
+    let beat = mt.beats.as_ref().map(|beats| beats.worker(index));
     let prev = context::set_core(Some(scheduler::Core::MultiThread(core)));
     debug_assert!(prev.is_none());
 
@@ -475,6 +491,7 @@ fn run_core(handle: Handle, core: Core) {
             break;
         };
         if maintenance {
+            mark_idle(beat);
             poll_driver(&handle);
             with_core(|core| {
                 if core.tick.wrapping_sub(core.deferred_since) >= core.defer_limit {
@@ -495,6 +512,7 @@ fn run_core(handle: Handle, core: Core) {
         }
         if let Some(task) = task {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
@@ -505,11 +523,13 @@ fn run_core(handle: Handle, core: Core) {
             // preempted, or stuck in a long poll, and a worker with yielders never searches.
             if let Some(task) = with_core(|core| core.steal_queued(mt)) {
                 stats.poll();
+                mark_poll(beat, &task);
                 task.run();
                 continue;
             }
             let now = Instant::now();
             if with_core(|core| now.duration_since(core.driver_polled) >= DRIVER_POLL_GAP) {
+                mark_idle(beat);
                 poll_driver(&handle);
                 with_core(|core| core.driver_polled = now);
             }
@@ -518,11 +538,13 @@ fn run_core(handle: Handle, core: Core) {
         }
         if let Some(task) = with_core(|core| core.search(mt)) {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
         if let Some(task) = keep_searching(mt, &handle) {
             stats.poll();
+            mark_poll(beat, &task);
             task.run();
             continue;
         }
@@ -532,6 +554,21 @@ fn run_core(handle: Handle, core: Core) {
     // Drop queued references outside the thread-local borrow.
     let core = context::set_core(None);
     drop(core);
+}
+
+/// Tells the long-poll watchdog (when on) that this worker starts polling `task`.
+#[inline]
+fn mark_poll(beat: Option<&Beat>, task: &Task) {
+    if let Some(beat) = beat {
+        beat.poll(task.header().owned_key.load(Relaxed));
+    }
+}
+
+/// Tells the long-poll watchdog (when on) that this worker polls no task for now.
+fn mark_idle(beat: Option<&Beat>) {
+    if let Some(beat) = beat {
+        beat.idle();
+    }
 }
 
 /// Dispatches whatever I/O events and due timers are there, unless another thread holds the
@@ -570,6 +607,7 @@ fn keep_searching(mt: &MultiThread, handle: &Handle) -> Option<Task> {
 }
 
 fn park(mt: &MultiThread, handle: &Handle, index: usize, parker: &Parker) {
+    mark_idle(mt.beats.as_ref().map(|beats| beats.worker(index)));
     let searching = with_core(|core| {
         core.released.flush(&core.handle.shared.owned);
         core.parked = true;
@@ -602,10 +640,20 @@ impl Parking for Site<'_> {
     }
 
     fn sleep(&self, parker: &Parker) {
-        parker.park(
-            &self.handle.shared.driver,
-            &self.handle.shared.driver_handle,
-        );
+        let shared = &self.handle.shared;
+        // While some worker runs, one sleeper patrols for stuck ones (`rescue.rs`).
+        if !self.mt.rescue.start_patrol(!self.mt.idle.all_parked()) {
+            parker.park(&shared.driver, &shared.driver_handle);
+            return;
+        }
+        parker.park_timeout(&shared.driver, &shared.driver_handle, PATROL_TICK);
+        self.mt.rescue.end_patrol();
+        // What it takes lands in this worker's queue: `has_own_work` then wakes it up.
+        with_core(|core| {
+            let mt = self.mt;
+            mt.rescue
+                .patrol(core.index, &mt.stats, &mt.stealers, &core.queue)
+        });
     }
 
     fn has_queued_work(&self) -> bool {
