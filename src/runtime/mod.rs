@@ -113,8 +113,8 @@ impl Runtime {
     ///
     /// When called on a runtime thread (a worker, or inside another `block_on`): `.await`
     /// the future there instead. On a runtime built with
-    /// [`UnhandledPanic::ShutdownRuntime`](crate::UnhandledPanic::ShutdownRuntime), a task
-    /// panic shuts it down and `block_on` resumes that panic.
+    /// [`UnhandledPanic::ShutdownRuntime`], a task panic shuts it down and `block_on` resumes
+    /// that panic.
     ///
     /// # Examples
     ///
