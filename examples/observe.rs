@@ -1,10 +1,11 @@
-//! Looking inside a running runtime: named tasks, a dump of what each one is doing and
-//! where it waits, and the runtime's metrics.
+//! Looking inside a running runtime: a warning naming a task that blocks its worker, a dump
+//! of what each task is doing and where it waits, and the runtime's metrics.
 //!
 //! A small workload: a ticker sleeping in a loop, a server waiting for a client that never
 //! writes, a task waiting on another's `JoinHandle`, one waiting on a `JoinSet`, and a "hog"
 //! that blocks its worker inside a poll (a `std::thread::sleep`, the classic mistake) — the
-//! dump shows it as running while the others are idle at their `.await` lines.
+//! dump shows it as running while the others are idle at their `.await` lines, and the
+//! long-poll watchdog prints one line on stderr naming it (id, name, spawn line, how long).
 //!
 //! Run with `cargo run --example observe`.
 
@@ -19,6 +20,8 @@ use flywheel::Handle;
 fn main() -> io::Result<()> {
     let rt = flywheel::Builder::new_multi_thread()
         .worker_threads(2)
+        // Any poll longer than this is reported once, while it still runs.
+        .warn_long_polls(Duration::from_millis(100))
         .build()?;
     rt.block_on(async {
         let ticker = Builder::new().name("ticker").spawn(async {
@@ -54,9 +57,10 @@ fn main() -> io::Result<()> {
             std::thread::sleep(Duration::from_millis(500));
         })?;
 
-        // Let every task reach its wait, with the hog inside its poll.
+        // Let every task reach its wait, with the hog inside its poll long enough to be
+        // reported.
         let _ = hog_started.await;
-        sleep(Duration::from_millis(50)).await;
+        sleep(Duration::from_millis(150)).await;
 
         let handle = Handle::current();
         println!("{}", handle.dump());
