@@ -6,8 +6,8 @@
 //! 2. its LIFO slot: the task it just woke, so message ping-pong stays hot in cache, at most
 //!    `LIFO_LIMIT` times in a row;
 //! 3. its local queue, then a batch from the injector;
-//! 4. its deferred tasks (below), after a steal from another worker's queue and a look at
-//!    the driver;
+//! 4. its deferred tasks (below), after a steal from another worker's queue if it is longer
+//!    than the deferred list, and a look at the driver;
 //! 5. searching: half of another worker's queue, then the injector again;
 //! 6. parking: in the driver when it is free, on a condvar otherwise.
 //!
@@ -729,16 +729,17 @@ impl Core {
         if !mt.idle.start_searching(&mut self.searching) {
             return None;
         }
-        let found = self.steal(mt);
+        let found = self.steal(mt, 0);
         if found.is_some() {
             self.stop_searching(mt);
         }
         found
     }
 
-    /// Takes half of another worker's queue, else a batch from the injector, starting at a
-    /// random victim; counts what it took for the metrics.
-    fn steal(&mut self, mt: &MultiThread) -> Option<Task> {
+    /// Takes half of another worker's queue (one longer than `more_than`, if not 0), else a
+    /// batch from the injector, starting at a random victim; counts what it took for the
+    /// metrics.
+    fn steal(&mut self, mt: &MultiThread, more_than: usize) -> Option<Task> {
         // xorshift: a cheap varying start so workers do not all rob the same victim.
         self.rand ^= self.rand << 13;
         self.rand ^= self.rand >> 17;
@@ -749,6 +750,7 @@ impl Core {
             &mt.stealers,
             self.index,
             start,
+            more_than,
             &self.queue,
             &mt.injector,
             &mut stolen,
@@ -760,8 +762,11 @@ impl Core {
     /// Takes half of another worker's queue (or a batch from the injector), without
     /// counting as searching: for a worker that has work of its own (yielded tasks) and so
     /// never searches, but must not leave tasks stranded behind a worker that stopped.
+    /// Only from a queue longer than this worker's own yielded tasks: between workers that both
+    /// run yielders in rounds, a steal at every round's end only moved tasks away from the
+    /// cache that held them.
     fn steal_queued(&mut self, mt: &MultiThread) -> Option<Task> {
-        let found = self.steal(mt);
+        let found = self.steal(mt, self.deferred.len());
         if found.is_some() && !self.queue.is_empty() {
             // The rest of the stolen half is stealable here now: spread it if anyone sleeps.
             mt.notify_parked(&self.handle.shared.driver_handle);
