@@ -37,18 +37,18 @@ const UNPARKED: usize = 3;
 /// A thread that is about to sleep spins first because on this kind of machine (a VM) waking
 /// a sleeping thread costs the waker a futex call plus an inter-processor interrupt and the
 /// sleeper 15-45 us, while a wake-up that lands during the spin costs one atomic store. A
-/// round is 32 pause instructions (well under a microsecond); every 8th round yields the CPU
-/// so a spinning thread does not starve a runnable one on a busy machine.
+/// round is 32 pause instructions (~0.4 us here; 64 rounds ~24 us), so the spin is bounded by
+/// its round count and never calls `sched_yield`: on Linux's EEVDF scheduler each
+/// `sched_yield` pushes the thread's deadline back a full slice, and a `block_on` thread that
+/// had yielded while 2 workers ran busy tasks waited 10-20 ms for a CPU once woken
+/// (spawn_many_remote_busy: the last task done 9 ms into an iteration, `block_on` back at 20).
 pub(crate) fn spin(rounds: u32, mut ready: impl FnMut() -> bool) -> bool {
-    for round in 0..rounds {
+    for _ in 0..rounds {
         for _ in 0..32 {
             std::hint::spin_loop();
         }
         if ready() {
             return true;
-        }
-        if round % 8 == 7 {
-            std::thread::yield_now();
         }
     }
     false

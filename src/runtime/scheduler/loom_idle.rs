@@ -195,7 +195,7 @@ fn run_worker(rt: &Rt, index: usize, local: &Worker<Job>, parker: &Parker) {
             continue;
         }
         if rt.idle.start_searching(&mut searching)
-            && steal_any(&rt.stealers, index, 0, local, &rt.injector, &mut 0).is_some()
+            && steal_any(&rt.stealers, index, 0, 0, local, &rt.injector, &mut 0).is_some()
         {
             rt.idle.stop_searching(&mut searching, &rt.driver_handle);
             rt.run_job();

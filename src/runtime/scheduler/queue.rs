@@ -89,11 +89,13 @@ pub(crate) fn steal_one<T>(stealer: &Stealer<T>) -> Option<T> {
 
 /// One round of a searching worker: every other worker's queue, starting at `start` so the
 /// searchers do not all rob the same victim, then the injector. `me` is the searcher's own
-/// index in `stealers`. `stolen` is set to the number of tasks taken from other workers.
+/// index in `stealers`; with `more_than > 0`, only queues longer than that are robbed.
+/// `stolen` is set to the number of tasks taken from other workers.
 pub(crate) fn steal_any<T>(
     stealers: &[Stealer<T>],
     me: usize,
     start: usize,
+    more_than: usize,
     local: &Worker<T>,
     injector: &Injector<T>,
     stolen: &mut usize,
@@ -103,6 +105,7 @@ pub(crate) fn steal_any<T>(
     (0..n)
         .map(|i| (start + i) % n)
         .filter(|&victim| victim != me)
+        .filter(|&victim| more_than == 0 || stealers[victim].len() > more_than)
         .find_map(|victim| steal_from(&stealers[victim], local))
         .map(|task| {
             *stolen = local.len() + 1 - before;
