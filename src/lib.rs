@@ -47,6 +47,7 @@ pub mod time;
 #[cfg(feature = "macros")]
 pub use flywheel_macros::{main, test};
 pub use runtime::{
-    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, Runtime, RuntimeFlavor,
+    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, LocalRuntime, Runtime, RuntimeFlavor,
     RuntimeMetrics, TryCurrentError,
 };
+pub use task::spawn_local;

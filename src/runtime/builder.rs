@@ -9,7 +9,9 @@ use parking_lot::Mutex;
 use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
-use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeFlavor, RuntimeShared};
+use crate::runtime::{
+    blocking, driver, Handle, LocalRuntime, Runtime, RuntimeFlavor, RuntimeShared,
+};
 
 /// How often a scheduler looks at its shared queue and at the driver, in ticks (polls).
 #[derive(Clone, Copy, Debug)]
@@ -533,6 +535,37 @@ impl Builder {
             Some(launch) => worker::launch(launch, &handle)?,
         }
         Ok(runtime)
+    }
+}
+
+impl Builder {
+    /// Builds a [`LocalRuntime`]: a current-thread runtime owned by the calling thread, for
+    /// futures that are not `Send` ([`spawn_local`](crate::task::spawn_local)).
+    ///
+    /// # Errors
+    ///
+    /// When the builder is not `new_current_thread()` (`InvalidInput`: a local runtime runs
+    /// on one thread), or when the OS refuses the poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local()?;
+    /// let rc = std::rc::Rc::new(1);
+    /// assert_eq!(rt.block_on(async { *rc + 1 }), 2);
+    /// assert!(flywheel::Builder::new_multi_thread().build_local().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build_local(&mut self) -> io::Result<LocalRuntime> {
+        if self.flavor != RuntimeFlavor::CurrentThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "build_local builds a current-thread runtime: start from \
+                 `Builder::new_current_thread()` (on a multi-thread runtime, call \
+                 `spawn_local` from a task to pin it to its worker)",
+            ));
+        }
+        Ok(LocalRuntime::new(self.build()?))
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
+pub(crate) mod local;
 mod metrics;
 mod park;
 pub(crate) mod scheduler;
@@ -17,6 +18,7 @@ pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use local::LocalRuntime;
 pub use metrics::RuntimeMetrics;
 
 use std::fmt;

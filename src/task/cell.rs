@@ -41,12 +41,37 @@
 //!     meanwhile and left the waker to it: the completing thread drops it. Otherwise the
 //!     slot is the handle's again (J1), which drops the waker with itself.
 //!
+//! - A local task (`home: Owner`, spawned by `spawn_local`; its future or output may be
+//!   `!Send`) adds these rules; an ordinary task (`home: Anywhere`) has none of them, and
+//!   its `is_here` is a constant `true` that the compiler folds away:
+//!   - **L1** Its owner is the thread that created the cell (`Owner::here()` taken in
+//!     `new_local`). Its future is polled, cancelled and dropped on that thread only: `run`
+//!     and `shutdown` check `home.is_here()` before they try for `RUNNING`; elsewhere
+//!     `run` hands the task back to its scheduler (whose `schedule` from another thread
+//!     only queues it for the owner), and `shutdown` leaves it to the owner.
+//!   - **L2** Its output is stored and, when the handle is gone (S3), dropped by the
+//!     completing thread, which is the owner (L1). Otherwise it is taken or dropped by the
+//!     `JoinHandle` (S2) on whichever thread holds the handle: `new_local` makes the handle
+//!     on the owner thread, and a `JoinHandle<T>` is `Send` only when `T` is
+//!     (`join_handle.rs`), so a `!Send` output is never touched on another thread.
+//!   - **L3** When the last reference goes on another thread, the cell's `Drop` does not
+//!     drop the stage. An output still there (its `JoinHandle` was forgotten) is leaked.
+//!     A future cannot be there: the owner's list of local tasks holds a reference to every
+//!     unfinished one, dropped only on the owner thread once the task completed or was
+//!     cancelled there (`runtime/local.rs`). Were that broken, freeing a pinned future
+//!     without dropping it would break `Pin`'s guarantee, and dropping it on this thread
+//!     would break `!Send`: the process aborts instead.
+//!
 //! Wakers, futures and outputs are user code: the runtime's threads call and drop them
 //! through `task::callback`, which contains a panic, and never while holding a lock.
 //!
 //! While a task's future is polled, and while its future or output is dropped (by whichever
 //! thread does it), the task is this thread's current task (`task::id::IdGuard`), so that
 //! `task::id()` works in that code. The guard is a thread-local write, not an atomic.
+//!
+//! A local cell is still a `Task` (`Send + Sync`): its wakers, `AbortHandle` and queue
+//! references travel anywhere and only touch the state word and the scheduler, which are
+//! `Sync`; by L1-L3 the future and the output stay on the owner thread.
 //!
 //! This is the only module allowed `unsafe`: each block relies on one of the rules above.
 #![allow(unsafe_code)]
@@ -56,7 +81,8 @@ use std::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -69,6 +95,7 @@ use crate::task::id::{Id, IdGuard};
 use crate::task::schedule::{Header, Reason, Schedule};
 pub(crate) use crate::task::schedule::{Runnable, Task, NOT_OWNED};
 use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
+use crate::task::JoinHandle;
 
 enum Stage<F: Future> {
     Running(F),
@@ -77,18 +104,105 @@ enum Stage<F: Future> {
 }
 
 /// The allocation: header, scheduler, stage and join waker.
-pub(crate) struct Cell<F: Future, S> {
+pub(crate) struct Cell<F: Future, S, H: Home = Anywhere> {
     header: Header,
     /// Whatever scheduled the task; it queues the task again when it is woken.
     scheduler: S,
+    /// Which threads may touch the stage: any (`Anywhere`), or the owner only (`Owner`, L1).
+    home: H,
     stage: UnsafeCell<Stage<F>>,
     join: JoinWaker,
+}
+
+/// Where a task's future and output may be touched (rules L1-L3).
+pub(crate) trait Home: Send + Sync + 'static {
+    /// Whether the calling thread may poll, cancel and drop the future.
+    fn is_here(&self) -> bool;
+}
+
+/// An ordinary task: its future and output are `Send`; any thread may run it.
+pub(crate) struct Anywhere;
+
+impl Home for Anywhere {
+    #[inline(always)]
+    fn is_here(&self) -> bool {
+        true
+    }
+}
+
+/// A local task: only the thread that spawned it may touch its future and output (L1).
+pub(crate) struct Owner {
+    thread: u64,
+}
+
+/// Numbers threads for `Owner`: unlike a thread-local's address, a number is never reused
+/// by a later thread.
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
+
+std::thread_local! {
+    /// This thread's number, 0 until first asked. A `Cell<u64>` has no destructor, so it
+    /// stays readable while the thread's other locals are destroyed (a local runtime kept
+    /// in a thread-local still recognises its owner then).
+    static THIS_THREAD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl Owner {
+    /// The calling thread.
+    pub(crate) fn here() -> Owner {
+        Owner {
+            thread: this_thread(),
+        }
+    }
+}
+
+fn this_thread() -> u64 {
+    THIS_THREAD.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT_THREAD.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
+impl Home for Owner {
+    #[inline]
+    fn is_here(&self) -> bool {
+        this_thread() == self.thread
+    }
+}
+
+impl PartialEq for Owner {
+    fn eq(&self, other: &Owner) -> bool {
+        self.thread == other.thread
+    }
+}
+
+impl std::fmt::Debug for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Owner(thread #{})", self.thread)
+    }
 }
 
 // SAFETY: the stage and the join waker are only reached under rules S1-S3 and J1-J5 in the
 // module docs, which give one writer at a time; F and its output are Send, so whichever
 // thread holds those rights may own them.
-unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S> where F::Output: Send {}
+unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S, Anywhere> where F::Output: Send {}
+
+// SAFETY: what the compiler would derive, spelled out because the `Owner` impl below
+// replaces the derived one: every field is `Send` when F, its output and S are (the stage's
+// `UnsafeCell` holds only those; the join waker holds a `Waker`).
+unsafe impl<F: Future + Send, S: Send> Send for Cell<F, S, Anywhere> where F::Output: Send {}
+
+// SAFETY: L1-L3: the future and the output of a local task are only touched (polled,
+// taken, dropped) on its owner thread, or by a `JoinHandle` that is `Send` only when the
+// output is; whichever thread holds a reference otherwise reaches only the state word, the
+// join-waker slot (a `Waker`, which is `Send`, under J1-J5) and the scheduler (`Send`).
+unsafe impl<F: Future, S: Send> Send for Cell<F, S, Owner> {}
+
+// SAFETY: as for `Send` above: shared references reach the future and the output only on
+// the owner thread (L1-L3), and everything else in the cell is `Sync` or guarded by the
+// state word (S1-S3, J1-J5).
+unsafe impl<F: Future, S: Sync> Sync for Cell<F, S, Owner> {}
 
 /// What a `JoinHandle<T>` sees of a task.
 pub(crate) trait Join<T>: Runnable {
@@ -109,18 +223,50 @@ where
     /// Allocates a task run by `scheduler`; it starts `NOTIFIED` and with join interest.
     /// The caller owes it its first `scheduler.schedule`.
     pub(crate) fn new(future: F, scheduler: S) -> Arc<Cell<F, S>> {
-        Arc::new(Cell {
+        Arc::new(Cell::with_home(future, scheduler, Anywhere))
+    }
+}
+
+impl<F, S> Cell<F, S, Owner>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    /// Allocates a local task owned by the calling thread (L1), and its `JoinHandle`, made
+    /// here so that a `!Send` output's handle starts on the owner thread (L2). Like `new`,
+    /// the task starts `NOTIFIED`; the caller owes it its first `scheduler.schedule`.
+    pub(crate) fn new_local(future: F, scheduler: S) -> (Task, JoinHandle<F::Output>) {
+        let cell = Arc::new(Cell::with_home(future, scheduler, Owner::here()));
+        let join: Arc<dyn Join<F::Output>> = cell.clone();
+        (cell, JoinHandle::new_local(join))
+    }
+}
+
+impl<F: Future, S, H: Home> Cell<F, S, H> {
+    fn with_home(future: F, scheduler: S, home: H) -> Cell<F, S, H> {
+        Cell {
             header: Header {
                 state: State::new(),
                 id: Id::next(),
                 owned_key: AtomicUsize::new(NOT_OWNED),
             },
             scheduler,
+            home,
             stage: UnsafeCell::new(Stage::Running(future)),
             join: JoinWaker::new(),
-        })
+        }
     }
+}
 
+impl<F, S, H> Cell<F, S, H>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+    H: Home,
+    Self: Send + Sync,
+{
     /// Replaces the stage and returns the old one, undropped. Only for a stage that holds
     /// no future (an output may move; a pinned future must not): see `set_stage`.
     ///
@@ -260,17 +406,25 @@ where
     }
 }
 
-impl<F, S> Runnable for Cell<F, S>
+impl<F, S, H> Runnable for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn header(&self) -> &Header {
         &self.header
     }
 
     fn run(self: Arc<Self>) {
+        if !self.home.is_here() {
+            // L1: a local task popped on another thread: back to its owner, untouched. It
+            // keeps its NOTIFIED reference (this one), so it is queued once, as before.
+            self.schedule(Reason::Wake);
+            return;
+        }
         match self.header.state.transition_to_running() {
             Run::Skip => return,
             Run::Cancel => {
@@ -300,6 +454,10 @@ where
     }
 
     fn shutdown(&self) {
+        if !self.home.is_here() {
+            // L1: only the owner may drop a local task's future; its owner shuts it down.
+            return;
+        }
         if self.header.state.transition_to_shutdown() {
             // SAFETY: transition_to_shutdown gave this thread RUNNING; COMPLETE is clear.
             unsafe { self.cancel() };
@@ -313,11 +471,13 @@ where
     }
 }
 
-impl<F, S> Join<F::Output> for Cell<F, S>
+impl<F, S, H> Join<F::Output> for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Output, JoinError>>> {
         // SAFETY: only the JoinHandle calls `poll_join`, through `&mut self`.
@@ -343,11 +503,13 @@ where
     }
 }
 
-impl<F, S> ArcWake for Cell<F, S>
+impl<F, S, H> ArcWake for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() == Submit::Yes {
@@ -358,6 +520,35 @@ where
     fn wake(self: Arc<Self>) {
         if self.header.state.transition_to_notified() == Submit::Yes {
             self.schedule(Reason::Wake);
+        }
+    }
+}
+
+impl<F: Future, S, H: Home> Drop for Cell<F, S, H> {
+    fn drop(&mut self) {
+        if self.home.is_here() {
+            // An ordinary task everywhere (a constant), a local one on its owner thread:
+            // the fields drop as usual.
+            return;
+        }
+        // L3: the last reference of a local task went on another thread.
+        match self.stage.get_mut() {
+            Stage::Consumed => {}
+            Stage::Finished(_) => {
+                // A forgotten `JoinHandle` left the output: leak it rather than drop a
+                // `!Send` value here.
+                std::mem::forget(std::mem::replace(self.stage.get_mut(), Stage::Consumed));
+            }
+            Stage::Running(_) => {
+                // Unreachable while the owner's list keeps unfinished local tasks alive
+                // (L3); if it ever is, neither dropping the future here nor freeing it
+                // undropped is sound.
+                eprintln!(
+                    "flywheel: a local task's future outlived its owner thread's task list; \
+                     aborting rather than drop it on another thread"
+                );
+                std::process::abort();
+            }
         }
     }
 }

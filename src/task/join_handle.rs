@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -27,7 +28,14 @@ use crate::task::Id;
 /// ```
 pub struct JoinHandle<T> {
     raw: Arc<dyn Join<T>>,
+    /// `Send` and `Sync` exactly when `T` is `Send`, whatever the task's future is: a local
+    /// task's `!Send` output is then taken or dropped only on the thread that spawned it
+    /// (rule L2 in `task/cell.rs`). The `Arc` above is `Send + Sync` for every task.
+    _output: PhantomData<std::sync::Mutex<T>>,
 }
+
+/// Whatever `T` is: the handle never pins its output.
+impl<T> Unpin for JoinHandle<T> {}
 
 /// Aborts a task without owning its output; obtained from [`JoinHandle::abort_handle`].
 ///
@@ -49,7 +57,20 @@ pub struct AbortHandle {
 
 impl<T: Send + 'static> JoinHandle<T> {
     pub(crate) fn new(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
-        JoinHandle { raw }
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> JoinHandle<T> {
+    /// The handle of a local task, made on its owner thread (`Cell::new_local`, rule L2).
+    pub(crate) fn new_local(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
     }
 }
 
