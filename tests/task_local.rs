@@ -515,3 +515,49 @@ fn join_handle_is_send_when_its_output_is() {
         assert_eq!(rt.block_on(out).unwrap(), 5);
     });
 }
+
+/// Aborts the process unless dropped within `limit`: the watchdog of a `#[flywheel::test]`
+/// body, which runs on the test's own thread and so cannot run inside `common::watchdog`.
+struct Deadline(Option<mpsc::Sender<()>>);
+
+impl Deadline {
+    fn arm() -> Deadline {
+        let (tx, rx) = mpsc::channel::<()>();
+        thread::spawn(move || {
+            let limit = common::DEFAULT_LIMIT;
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
+                std::process::abort();
+            }
+        });
+        Deadline(Some(tx))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
+#[flywheel::test(flavor = "local")]
+async fn test_attribute_with_the_local_flavor() {
+    let _deadline = Deadline::arm();
+    // The body itself is not `Send`: it holds an `Rc` across an `.await`.
+    let rc = Rc::new(RefCell::new(0));
+    let rc2 = rc.clone();
+    spawn_local(async move { *rc2.borrow_mut() += 1 })
+        .await
+        .unwrap();
+    flywheel::task::yield_now().await;
+    assert_eq!(*rc.borrow(), 1);
+    let mut set = flywheel::task::JoinSet::new();
+    for i in 0..3 {
+        set.spawn_local(async move { Rc::new(i) });
+    }
+    let mut sum = 0;
+    while let Some(out) = set.join_next().await {
+        sum += *out.unwrap();
+    }
+    assert_eq!(sum, 3);
+}

@@ -116,6 +116,11 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             quote_spanned!(krate_span=> #krate::Builder::new_current_thread())
         }
         Flavor::MultiThread => quote_spanned!(krate_span=> #krate::Builder::new_multi_thread()),
+        Flavor::Local => quote_spanned!(krate_span=> #krate::Builder::new_current_thread()),
+    };
+    let build = match options.flavor {
+        Flavor::Local => quote_spanned!(span=> .build_local()),
+        Flavor::CurrentThread | Flavor::MultiThread => quote_spanned!(span=> .build()),
     };
     let worker_threads = options
         .worker_threads
@@ -134,7 +139,7 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             #builder
                 #worker_threads
                 #start_paused
-                .build()
+                #build
                 .expect(#message)
                 .block_on(__flywheel_body())
         }

@@ -29,7 +29,7 @@ pub struct JoinNext<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for JoinNext<'_, T> {
+impl<T: 'static> Future for JoinNext<'_, T> {
     type Output = Option<Result<T, JoinError>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -57,7 +57,7 @@ pub struct JoinNextWithId<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for JoinNextWithId<'_, T> {
+impl<T: 'static> Future for JoinNextWithId<'_, T> {
     type Output = Option<Result<(Id, T), JoinError>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -86,7 +86,7 @@ pub struct Shutdown<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for Shutdown<'_, T> {
+impl<T: 'static> Future for Shutdown<'_, T> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
