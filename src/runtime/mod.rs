@@ -9,6 +9,8 @@ pub(crate) mod coop;
 pub(crate) mod driver;
 mod handle;
 pub(crate) mod local;
+#[cfg(all(test, flywheel_loom))]
+mod loom_local;
 mod metrics;
 mod park;
 pub(crate) mod scheduler;

@@ -15,8 +15,9 @@ use crate::task::Id;
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task panicked or was
 /// cancelled. Dropping it detaches the task: the task keeps running and its output is
-/// dropped; the waker it was last polled with is released at once. It is `Unpin`, `Send`
-/// and `Sync`.
+/// dropped; the waker it was last polled with is released at once. It is `Unpin`, and
+/// `Send` and `Sync` when `T` is `Send` (always, for tasks from `spawn`; for a local task
+/// from [`spawn_local`](crate::task::spawn_local), whose output may not be).
 ///
 /// # Examples
 ///
