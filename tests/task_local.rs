@@ -278,6 +278,37 @@ fn many_wakes_from_other_threads() {
     });
 }
 
+/// `block_in_place` on a worker that has unfinished local tasks runs its closure in place:
+/// the worker keeps its thread, so the local tasks still run there afterwards.
+#[test]
+fn block_in_place_keeps_a_worker_with_local_tasks() {
+    watchdog(|| {
+        let rt = multi_thread(2);
+        let (before, inside, after) = rt.block_on(async {
+            flywheel::spawn(async {
+                let gate = Gate::default();
+                let task = {
+                    let gate = gate.clone();
+                    spawn_local(async move {
+                        let rc = Rc::new(thread::current().id());
+                        gate.wait().await;
+                        (*rc, thread::current().id())
+                    })
+                };
+                // No `.await` since `spawn_local`: still on the local task's worker.
+                let inside = flywheel::task::block_in_place(|| thread::current().id());
+                gate.open();
+                let (before, after) = task.await.unwrap();
+                (before, inside, after)
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(before, after);
+        assert_eq!(inside, after);
+    });
+}
+
 #[test]
 fn panics_outside_a_runtime() {
     watchdog(|| {

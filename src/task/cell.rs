@@ -1,6 +1,6 @@
 //! The task cell: the one heap allocation behind every spawned task.
 //!
-//! A task is an `Arc<Cell<F, S>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
+//! A task is an `Arc<Cell<F, S, H>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
 //! `JoinHandle<T>` as `Arc<dyn Join<T>>`, and every `Waker` is the same `Arc` through
 //! futures-task's `ArcWake` (cloning a waker bumps the count; it never allocates).
 //!
@@ -14,7 +14,7 @@
 //! every `unsafe` block below cites a rule from it.
 //!
 //! - `header.state`: anyone, atomically.
-//! - `header.id`, `scheduler`: immutable after spawn.
+//! - `header.id`, `scheduler`, `home`: immutable after spawn.
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it (in
 //!   `Schedule::release`).
@@ -40,7 +40,6 @@
 //!     woken the waker. If `JOIN_INTEREST` was clear by then, the handle was dropped
 //!     meanwhile and left the waker to it: the completing thread drops it. Otherwise the
 //!     slot is the handle's again (J1), which drops the waker with itself.
-//!
 //! - A local task (`home: Owner`, spawned by `spawn_local`; its future or output may be
 //!   `!Send`) adds these rules; an ordinary task (`home: Anywhere`) has none of them, and
 //!   its `is_here` is a constant `true` that the compiler folds away:
@@ -168,18 +167,6 @@ impl Home for Owner {
     #[inline]
     fn is_here(&self) -> bool {
         this_thread() == self.thread
-    }
-}
-
-impl PartialEq for Owner {
-    fn eq(&self, other: &Owner) -> bool {
-        self.thread == other.thread
-    }
-}
-
-impl std::fmt::Debug for Owner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Owner(thread #{})", self.thread)
     }
 }
 
@@ -322,8 +309,9 @@ where
         let state = &self.header.state;
         let prev = state.transition_to_complete();
         if !prev.is_join_interested() {
-            // SAFETY: S3: COMPLETE is set and the JoinHandle was gone before it was
-            // (JOIN_INTEREST is never set again), so no one else will ever touch the stage.
+            // SAFETY: S3 (on the owner thread for a local task, L2): COMPLETE is set and the
+            // JoinHandle was gone before it was (JOIN_INTEREST is never set again), so no
+            // one else will ever touch the stage.
             unsafe { self.drop_output() };
         }
         // SAFETY: this thread just completed the task, and `prev` is what that returned.
@@ -368,7 +356,8 @@ where
         let polled = {
             let _current = IdGuard::enter(Some(self.header.id));
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage.
+                // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage;
+                // for a local task, `run` checked first that this is the owner thread (L1).
                 let stage = unsafe { &mut *self.stage.get() };
                 let Stage::Running(future) = stage else {
                     unreachable!("a task is polled only while its future is present")
@@ -459,7 +448,8 @@ where
             return;
         }
         if self.header.state.transition_to_shutdown() {
-            // SAFETY: transition_to_shutdown gave this thread RUNNING; COMPLETE is clear.
+            // SAFETY: transition_to_shutdown gave this thread RUNNING; COMPLETE is clear; a
+            // local task's owner was checked above (L1).
             unsafe { self.cancel() };
         }
     }
@@ -484,8 +474,9 @@ where
         if unsafe { self.join.register(&self.header.state, cx.waker()) }.is_pending() {
             return Poll::Pending;
         }
-        // SAFETY: S2: `register` saw COMPLETE (with Acquire), so the stage belongs to the
-        // JoinHandle alone.
+        // SAFETY: S2 (and L2 for a `!Send` output: the handle is on the owner thread):
+        // `register` saw COMPLETE (with Acquire), so the stage belongs to the JoinHandle
+        // alone.
         match unsafe { self.replace_stage(Stage::Consumed) } {
             Stage::Finished(output) => Poll::Ready(Some(output)),
             _ => Poll::Ready(None),
@@ -496,8 +487,9 @@ where
         // SAFETY: the JoinHandle calls this once, from its `Drop`.
         let prev = unsafe { self.join.drop_handle(&self.header.state) };
         if prev.is_complete() {
-            // SAFETY: S2: COMPLETE was set while JOIN_INTEREST was still ours, so the stage
-            // belongs to the JoinHandle, which is being dropped: no one else touches it.
+            // SAFETY: S2 (and L2, as in `poll_join`): COMPLETE was set while JOIN_INTEREST
+            // was still ours, so the stage belongs to the JoinHandle, which is being
+            // dropped: no one else touches it.
             unsafe { self.drop_output() };
         }
     }
