@@ -47,6 +47,7 @@ pub mod time;
 #[cfg(feature = "macros")]
 pub use flywheel_macros::{main, test};
 pub use runtime::{
-    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, LongPoll, Runtime, RuntimeFlavor,
-    RuntimeMetrics, TaskPanic, TryCurrentError, UnhandledPanic,
+    run, spawn, spawn_blocking, Builder, EnterGuard, Handle, LocalRuntime, LongPoll, Runtime,
+    RuntimeFlavor, RuntimeMetrics, TaskPanic, TryCurrentError, UnhandledPanic,
 };
+pub use task::spawn_local;

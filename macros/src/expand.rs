@@ -116,6 +116,11 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
             quote_spanned!(krate_span=> #krate::Builder::new_current_thread())
         }
         Flavor::MultiThread => quote_spanned!(krate_span=> #krate::Builder::new_multi_thread()),
+        Flavor::Local => quote_spanned!(krate_span=> #krate::Builder::new_current_thread()),
+    };
+    let build = match options.flavor {
+        Flavor::Local => quote_spanned!(span=> .build_local()),
+        Flavor::CurrentThread | Flavor::MultiThread => quote_spanned!(span=> .build()),
     };
     let worker_threads = options
         .worker_threads
@@ -161,7 +166,7 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
                         let __flywheel_output = #builder
                             .seed(__flywheel_seed)
                             #unhandled_panic
-                            .build()
+                            #build
                             .expect(#message)
                             .block_on(__flywheel_body());
                         let __flywheel_failed = #failed;
@@ -181,7 +186,7 @@ fn generate(kind: Kind, options: &Options, function: ItemFn) -> TokenStream {
                 #worker_threads
                 #start_paused
                 #unhandled_panic
-                .build()
+                #build
                 .expect(#message)
                 .block_on(__flywheel_body())
         }

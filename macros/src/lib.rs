@@ -26,6 +26,8 @@ use options::Kind;
 /// variable says when it is set. Options:
 ///
 /// - `flavor = "current_thread"` runs every task on the main thread;
+///   `flavor = "local"` does too, on a `LocalRuntime` (`Builder::build_local`), so the body
+///   need not be `Send` and may `spawn_local` tasks that are not either;
 ///   `flavor = "multi_thread"` is the default;
 /// - `worker_threads = N` sets the number of workers of a multi-thread runtime;
 /// - `crate = "path"` names the path at which flywheel is reachable, for crates that use it
@@ -54,6 +56,24 @@ use options::Kind;
 /// async fn main() {
 ///     let answer = flywheel::spawn(async { 6 * 7 });
 ///     assert_eq!(answer.await.unwrap(), 42);
+/// }
+/// ```
+///
+/// With `!Send` state shared by local tasks, on a `LocalRuntime`:
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// #[flywheel::main(flavor = "local")]
+/// async fn main() {
+///     let hits = Rc::new(Cell::new(0));
+///     let task = flywheel::task::spawn_local({
+///         let hits = hits.clone();
+///         async move { hits.set(hits.get() + 1) }
+///     });
+///     task.await.unwrap();
+///     assert_eq!(hits.get(), 1);
 /// }
 /// ```
 ///
@@ -105,6 +125,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// - `flavor = "multi_thread"` (with `worker_threads = N`, default one per core) to test
 ///   code across threads;
+/// - `flavor = "local"` runs it on a `LocalRuntime` (`Builder::build_local`): the body may
+///   hold `Rc`s across `.await`s and `spawn_local` tasks that are not `Send`;
 /// - `start_paused = true` starts the runtime with a paused clock
 ///   (`Builder::start_paused`), so timers fire as soon as the runtime is idle and tests of
 ///   timing code run instantly and deterministically;
@@ -172,6 +194,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///         task.await.unwrap();
 ///     }
 ///     assert_eq!(count.load(Ordering::SeqCst), 2);
+/// }
+///
+/// #[flywheel::test(flavor = "local")]
+/// async fn holds_an_rc_across_await() {
+///     let rc = std::rc::Rc::new(1);
+///     flywheel::task::yield_now().await;
+///     assert_eq!(*rc, 1);
 /// }
 /// # fn main() {}
 /// ```

@@ -46,6 +46,8 @@ impl Kind {
 pub(crate) enum Flavor {
     CurrentThread,
     MultiThread,
+    /// A current-thread `LocalRuntime`: the body and `spawn_local`ed tasks need not be `Send`.
+    Local,
 }
 
 /// What the runtime does when a task panics (`flywheel::UnhandledPanic`).
@@ -141,12 +143,13 @@ impl Options {
                 self.flavor = match text.as_str() {
                     "current_thread" => Flavor::CurrentThread,
                     "multi_thread" => Flavor::MultiThread,
+                    "local" => Flavor::Local,
                     other => {
                         return Err(syn::Error::new(
                             span,
                             format!(
-                                "unknown flavor `{other}`; expected \"current_thread\" or \
-                                 \"multi_thread\""
+                                "unknown flavor `{other}`; expected \"current_thread\", \
+                                 \"multi_thread\" or \"local\""
                             ),
                         ))
                     }
@@ -272,7 +275,9 @@ impl Options {
 
     /// Checks combinations that are wrong even though each option is fine alone.
     fn check(&self) -> syn::Result<()> {
-        if let (Flavor::CurrentThread, Some(span)) = (self.flavor, self.worker_threads_span) {
+        if let (Flavor::CurrentThread | Flavor::Local, Some(span)) =
+            (self.flavor, self.worker_threads_span)
+        {
             let mut error = syn::Error::new(
                 span,
                 "`worker_threads` has no effect on a current-thread runtime; remove it, or set \

@@ -12,7 +12,9 @@ use crate::runtime::scheduler::owned::OwnedTasks;
 use crate::runtime::scheduler::{current_thread, worker, Scheduler};
 use crate::runtime::thread::ThreadConfig;
 use crate::runtime::watchdog::{self, Beats, LongPoll, Watchdog};
-use crate::runtime::{blocking, driver, Handle, Runtime, RuntimeFlavor, RuntimeShared};
+use crate::runtime::{
+    blocking, driver, Handle, LocalRuntime, Runtime, RuntimeFlavor, RuntimeShared,
+};
 
 /// How often a scheduler looks at its shared queue and at the driver, in ticks (polls).
 #[derive(Clone, Copy, Debug)]
@@ -818,6 +820,35 @@ impl Builder {
         run: impl FnMut(u64) -> (T, bool),
     ) -> T {
         crate::runtime::scheduler::seeded::run_test(test_path, seed, runs, run)
+    }
+
+    /// Builds a [`LocalRuntime`]: a current-thread runtime owned by the calling thread, for
+    /// futures that are not `Send` ([`spawn_local`](crate::task::spawn_local)).
+    ///
+    /// # Errors
+    ///
+    /// When the builder is not `new_current_thread()` (`InvalidInput`: a local runtime runs
+    /// on one thread), or when the OS refuses the poller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local()?;
+    /// let rc = std::rc::Rc::new(1);
+    /// assert_eq!(rt.block_on(async { *rc + 1 }), 2);
+    /// assert!(flywheel::Builder::new_multi_thread().build_local().is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build_local(&mut self) -> io::Result<LocalRuntime> {
+        if self.flavor != RuntimeFlavor::CurrentThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "build_local builds a current-thread runtime: start from \
+                 `Builder::new_current_thread()` (on a multi-thread runtime, call \
+                 `spawn_local` from a task to pin it to its worker)",
+            ));
+        }
+        Ok(LocalRuntime::new(self.build()?))
     }
 }
 

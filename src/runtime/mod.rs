@@ -12,6 +12,9 @@ pub(crate) mod coop;
 pub(crate) mod driver;
 mod dump;
 mod handle;
+pub(crate) mod local;
+#[cfg(all(test, flywheel_loom))]
+mod loom_local;
 mod metrics;
 pub(crate) mod panic;
 mod park;
@@ -24,6 +27,7 @@ pub use builder::Builder;
 pub use dump::{Dump, TaskDump, TaskState};
 pub(crate) use handle::RuntimeShared;
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use local::LocalRuntime;
 pub use metrics::RuntimeMetrics;
 pub use panic::{TaskPanic, UnhandledPanic};
 pub use watchdog::LongPoll;

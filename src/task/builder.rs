@@ -160,6 +160,45 @@ impl<'a> Builder<'a> {
         refused_to_error(handle.spawn_or_refuse(future, self.spawned()))
     }
 
+    /// Spawns a task whose future need not be `Send` on the calling thread, like
+    /// [`task::spawn_local`](crate::task::spawn_local): it is pinned to this thread (a
+    /// multi-thread worker, or the thread driving a current-thread runtime).
+    ///
+    /// # Errors
+    ///
+    /// When the runtime is shut down: the future is dropped without being polled.
+    ///
+    /// # Panics
+    ///
+    /// Where `spawn_local` panics: outside a runtime thread that may own local tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().build_local()?;
+    /// let out = rt.block_on(async {
+    ///     let shared = Rc::new(21);
+    ///     let task = flywheel::task::Builder::new()
+    ///         .name("doubler")
+    ///         .spawn_local(async move { *shared * 2 })?;
+    ///     task.await.map_err(std::io::Error::other)
+    /// })?;
+    /// assert_eq!(out, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let spawned = self.spawned();
+        let tasks = crate::runtime::local::current_local_tasks();
+        refused_to_error(tasks.spawn_or_refuse(future, spawned))
+    }
+
     /// Runs a blocking closure on the current runtime's blocking pool, like
     /// [`flywheel::spawn_blocking`](crate::spawn_blocking). While it runs, a dump shows it
     /// as [`TaskState::Blocking`](crate::runtime::TaskState::Blocking) under its name.

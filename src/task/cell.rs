@@ -1,6 +1,6 @@
 //! The task cell: the one heap allocation behind every spawned task.
 //!
-//! A task is an `Arc<Cell<F, S>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
+//! A task is an `Arc<Cell<F, S, H>>`. Run queues hold it as `Task = Arc<dyn Runnable>`, the
 //! `JoinHandle<T>` as `Arc<dyn Join<T>>`, and every `Waker` is the same `Arc` through
 //! futures-task's `ArcWake` (cloning a waker bumps the count; it never allocates).
 //!
@@ -14,7 +14,7 @@
 //! every `unsafe` block below cites a rule from it.
 //!
 //! - `header.state`: anyone, atomically.
-//! - `header.id`, `header.spawned`, `scheduler`: immutable after spawn.
+//! - `header.id`, `header.spawned`, `scheduler`, `home`: immutable after spawn.
 //! - `header.trace` (poll count, wait site): written only by the thread holding `RUNNING`,
 //!   with relaxed loads and stores; read by `Handle::dump` from any thread (`WaitSite`).
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
@@ -42,6 +42,26 @@
 //!     woken the waker. If `JOIN_INTEREST` was clear by then, the handle was dropped
 //!     meanwhile and left the waker to it: the completing thread drops it. Otherwise the
 //!     slot is the handle's again (J1), which drops the waker with itself.
+//! - A local task (`home: Owner`, spawned by `spawn_local`; its future or output may be
+//!   `!Send`) adds these rules; an ordinary task (`home: Anywhere`) has none of them, and
+//!   its `is_here` is a constant `true` that the compiler folds away:
+//!   - **L1** Its owner is the thread that created the cell (`Owner::here()` taken in
+//!     `new_local`). Its future is polled, cancelled and dropped on that thread only: `run`
+//!     and `shutdown` check `home.is_here()` before they try for `RUNNING`; elsewhere
+//!     `run` hands the task back to its scheduler (whose `schedule` from another thread
+//!     only queues it for the owner), and `shutdown` leaves it to the owner.
+//!   - **L2** Its output is stored and, when the handle is gone (S3), dropped by the
+//!     completing thread, which is the owner (L1). Otherwise it is taken or dropped by the
+//!     `JoinHandle` (S2) on whichever thread holds the handle: `new_local` makes the handle
+//!     on the owner thread, and a `JoinHandle<T>` is `Send` only when `T` is
+//!     (`join_handle.rs`), so a `!Send` output is never touched on another thread.
+//!   - **L3** When the last reference goes on another thread, the cell's `Drop` does not
+//!     drop the stage. An output still there (its `JoinHandle` was forgotten) is leaked.
+//!     A future cannot be there: the owner's list of local tasks holds a reference to every
+//!     unfinished one, dropped only on the owner thread once the task completed or was
+//!     cancelled there (`runtime/local.rs`). Were that broken, freeing a pinned future
+//!     without dropping it would break `Pin`'s guarantee, and dropping it on this thread
+//!     would break `!Send`: the process aborts instead.
 //!
 //! Wakers, futures and outputs are user code: the runtime's threads call and drop them
 //! through `task::callback`, which contains a panic, and never while holding a lock.
@@ -49,6 +69,10 @@
 //! While a task's future is polled, and while its future or output is dropped (by whichever
 //! thread does it), the task is this thread's current task (`task::id::IdGuard`), so that
 //! `task::id()` works in that code. The guard is a thread-local write, not an atomic.
+//!
+//! A local cell is still a `Task` (`Send + Sync`): its wakers, `AbortHandle` and queue
+//! references travel anywhere and only touch the state word and the scheduler, which are
+//! `Sync`; by L1-L3 the future and the output stay on the owner thread.
 //!
 //! This is the only module allowed `unsafe`: each block relies on one of the rules above.
 #![allow(unsafe_code)]
@@ -58,7 +82,8 @@ use std::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -71,6 +96,7 @@ use crate::task::id::{Id, IdGuard};
 use crate::task::schedule::{Header, Reason, Schedule, Spawned};
 pub(crate) use crate::task::schedule::{Runnable, Task, NOT_OWNED};
 use crate::task::state::{AfterPoll, Run, Snapshot, State, Submit};
+use crate::task::JoinHandle;
 
 enum Stage<F: Future> {
     Running(F),
@@ -79,18 +105,93 @@ enum Stage<F: Future> {
 }
 
 /// The allocation: header, scheduler, stage and join waker.
-pub(crate) struct Cell<F: Future, S> {
+pub(crate) struct Cell<F: Future, S, H: Home = Anywhere> {
     header: Header,
     /// Whatever scheduled the task; it queues the task again when it is woken.
     scheduler: S,
+    /// Which threads may touch the stage: any (`Anywhere`), or the owner only (`Owner`, L1).
+    home: H,
     stage: UnsafeCell<Stage<F>>,
     join: JoinWaker,
+}
+
+/// Where a task's future and output may be touched (rules L1-L3).
+pub(crate) trait Home: Send + Sync + 'static {
+    /// Whether the calling thread may poll, cancel and drop the future.
+    fn is_here(&self) -> bool;
+}
+
+/// An ordinary task: its future and output are `Send`; any thread may run it.
+pub(crate) struct Anywhere;
+
+impl Home for Anywhere {
+    #[inline(always)]
+    fn is_here(&self) -> bool {
+        true
+    }
+}
+
+/// A local task: only the thread that spawned it may touch its future and output (L1).
+pub(crate) struct Owner {
+    thread: u64,
+}
+
+/// Numbers threads for `Owner`: unlike a thread-local's address, a number is never reused
+/// by a later thread.
+static NEXT_THREAD: AtomicU64 = AtomicU64::new(1);
+
+std::thread_local! {
+    /// This thread's number, 0 until first asked. A `Cell<u64>` has no destructor, so it
+    /// stays readable while the thread's other locals are destroyed (a local runtime kept
+    /// in a thread-local still recognises its owner then).
+    static THIS_THREAD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+impl Owner {
+    /// The calling thread.
+    pub(crate) fn here() -> Owner {
+        Owner {
+            thread: this_thread(),
+        }
+    }
+}
+
+fn this_thread() -> u64 {
+    THIS_THREAD.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT_THREAD.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
+impl Home for Owner {
+    #[inline]
+    fn is_here(&self) -> bool {
+        this_thread() == self.thread
+    }
 }
 
 // SAFETY: the stage and the join waker are only reached under rules S1-S3 and J1-J5 in the
 // module docs, which give one writer at a time; F and its output are Send, so whichever
 // thread holds those rights may own them.
-unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S> where F::Output: Send {}
+unsafe impl<F: Future + Send, S: Sync> Sync for Cell<F, S, Anywhere> where F::Output: Send {}
+
+// SAFETY: what the compiler would derive, spelled out because the `Owner` impl below
+// replaces the derived one: every field is `Send` when F, its output and S are (the stage's
+// `UnsafeCell` holds only those; the join waker holds a `Waker`).
+unsafe impl<F: Future + Send, S: Send> Send for Cell<F, S, Anywhere> where F::Output: Send {}
+
+// SAFETY: L1-L3: the future and the output of a local task are only touched (polled,
+// taken, dropped) on its owner thread, or by a `JoinHandle` that is `Send` only when the
+// output is; whichever thread holds a reference otherwise reaches only the state word, the
+// join-waker slot (a `Waker`, which is `Send`, under J1-J5) and the scheduler (`Send`).
+unsafe impl<F: Future, S: Send> Send for Cell<F, S, Owner> {}
+
+// SAFETY: as for `Send` above: shared references reach the future and the output only on
+// the owner thread (L1-L3), and everything else in the cell is `Sync` or guarded by the
+// state word (S1-S3, J1-J5).
+unsafe impl<F: Future, S: Sync> Sync for Cell<F, S, Owner> {}
 
 /// What a `JoinHandle<T>` sees of a task.
 pub(crate) trait Join<T>: Runnable {
@@ -111,7 +212,33 @@ where
     /// Allocates a task run by `scheduler`; it starts `NOTIFIED` and with join interest.
     /// The caller owes it its first `scheduler.schedule`.
     pub(crate) fn new(future: F, scheduler: S, spawned: Spawned) -> Arc<Cell<F, S>> {
-        Arc::new(Cell {
+        Arc::new(Cell::with_home(future, scheduler, Anywhere, spawned))
+    }
+}
+
+impl<F, S> Cell<F, S, Owner>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    /// Allocates a local task owned by the calling thread (L1), and its `JoinHandle`, made
+    /// here so that a `!Send` output's handle starts on the owner thread (L2). Like `new`,
+    /// the task starts `NOTIFIED`; the caller owes it its first `scheduler.schedule`.
+    pub(crate) fn new_local(
+        future: F,
+        scheduler: S,
+        spawned: Spawned,
+    ) -> (Task, JoinHandle<F::Output>) {
+        let cell = Arc::new(Cell::with_home(future, scheduler, Owner::here(), spawned));
+        let join: Arc<dyn Join<F::Output>> = cell.clone();
+        (cell, JoinHandle::new_local(join))
+    }
+}
+
+impl<F: Future, S, H: Home> Cell<F, S, H> {
+    fn with_home(future: F, scheduler: S, home: H, spawned: Spawned) -> Cell<F, S, H> {
+        Cell {
             header: Header {
                 state: State::new(),
                 id: Id::next(),
@@ -120,11 +247,21 @@ where
                 trace: crate::task::schedule::Trace::new(),
             },
             scheduler,
+            home,
             stage: UnsafeCell::new(Stage::Running(future)),
             join: JoinWaker::new(),
-        })
+        }
     }
+}
 
+impl<F, S, H> Cell<F, S, H>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+    H: Home,
+    Self: Send + Sync,
+{
     /// Replaces the stage and returns the old one, undropped. Only for a stage that holds
     /// no future (an output may move; a pinned future must not): see `set_stage`.
     ///
@@ -180,8 +317,9 @@ where
         let state = &self.header.state;
         let prev = state.transition_to_complete();
         if !prev.is_join_interested() {
-            // SAFETY: S3: COMPLETE is set and the JoinHandle was gone before it was
-            // (JOIN_INTEREST is never set again), so no one else will ever touch the stage.
+            // SAFETY: S3 (on the owner thread for a local task, L2): COMPLETE is set and the
+            // JoinHandle was gone before it was (JOIN_INTEREST is never set again), so no
+            // one else will ever touch the stage.
             unsafe { self.drop_output() };
         }
         // SAFETY: this thread just completed the task, and `prev` is what that returned.
@@ -228,7 +366,8 @@ where
         let polled = {
             let _current = IdGuard::enter(Some(self.header.id));
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage.
+                // SAFETY: S1: this thread won RUNNING in `run`, so it alone touches the stage;
+                // for a local task, `run` checked first that this is the owner thread (L1).
                 let stage = unsafe { &mut *self.stage.get() };
                 let Stage::Running(future) = stage else {
                     unreachable!("a task is polled only while its future is present")
@@ -273,17 +412,25 @@ where
     }
 }
 
-impl<F, S> Runnable for Cell<F, S>
+impl<F, S, H> Runnable for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn header(&self) -> &Header {
         &self.header
     }
 
     fn run(self: Arc<Self>) {
+        if !self.home.is_here() {
+            // L1: a local task popped on another thread: back to its owner, untouched. It
+            // keeps its NOTIFIED reference (this one), so it is queued once, as before.
+            self.schedule(Reason::Wake);
+            return;
+        }
         match self.header.state.transition_to_running() {
             Run::Skip => return,
             Run::Cancel => {
@@ -313,8 +460,13 @@ where
     }
 
     fn shutdown(&self) {
+        if !self.home.is_here() {
+            // L1: only the owner may drop a local task's future; its owner shuts it down.
+            return;
+        }
         if self.header.state.transition_to_shutdown() {
-            // SAFETY: transition_to_shutdown gave this thread RUNNING; COMPLETE is clear.
+            // SAFETY: transition_to_shutdown gave this thread RUNNING; COMPLETE is clear; a
+            // local task's owner was checked above (L1).
             unsafe { self.cancel() };
         }
     }
@@ -326,19 +478,22 @@ where
     }
 }
 
-impl<F, S> Join<F::Output> for Cell<F, S>
+impl<F, S, H> Join<F::Output> for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn poll_join(&self, cx: &mut Context<'_>) -> Poll<Option<Result<F::Output, JoinError>>> {
         // SAFETY: only the JoinHandle calls `poll_join`, through `&mut self`.
         if unsafe { self.join.register(&self.header.state, cx.waker()) }.is_pending() {
             return Poll::Pending;
         }
-        // SAFETY: S2: `register` saw COMPLETE (with Acquire), so the stage belongs to the
-        // JoinHandle alone.
+        // SAFETY: S2 (and L2 for a `!Send` output: the handle is on the owner thread):
+        // `register` saw COMPLETE (with Acquire), so the stage belongs to the JoinHandle
+        // alone.
         match unsafe { self.replace_stage(Stage::Consumed) } {
             Stage::Finished(output) => Poll::Ready(Some(output)),
             _ => Poll::Ready(None),
@@ -349,18 +504,21 @@ where
         // SAFETY: the JoinHandle calls this once, from its `Drop`.
         let prev = unsafe { self.join.drop_handle(&self.header.state) };
         if prev.is_complete() {
-            // SAFETY: S2: COMPLETE was set while JOIN_INTEREST was still ours, so the stage
-            // belongs to the JoinHandle, which is being dropped: no one else touches it.
+            // SAFETY: S2 (and L2, as in `poll_join`): COMPLETE was set while JOIN_INTEREST
+            // was still ours, so the stage belongs to the JoinHandle, which is being
+            // dropped: no one else touches it.
             unsafe { self.drop_output() };
         }
     }
 }
 
-impl<F, S> ArcWake for Cell<F, S>
+impl<F, S, H> ArcWake for Cell<F, S, H>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
+    H: Home,
+    Self: Send + Sync,
 {
     fn wake_by_ref(arc_self: &Arc<Self>) {
         if arc_self.header.state.transition_to_notified() == Submit::Yes {
@@ -411,6 +569,35 @@ impl WaitSite {
         // only writer; the location is immutable and lives for the whole program, so any
         // thread may read it, whenever, without synchronising with the writer.
         unsafe { at.as_ref() }
+    }
+}
+
+impl<F: Future, S, H: Home> Drop for Cell<F, S, H> {
+    fn drop(&mut self) {
+        if self.home.is_here() {
+            // An ordinary task everywhere (a constant), a local one on its owner thread:
+            // the fields drop as usual.
+            return;
+        }
+        // L3: the last reference of a local task went on another thread.
+        match self.stage.get_mut() {
+            Stage::Consumed => {}
+            Stage::Finished(_) => {
+                // A forgotten `JoinHandle` left the output: leak it rather than drop a
+                // `!Send` value here.
+                std::mem::forget(std::mem::replace(self.stage.get_mut(), Stage::Consumed));
+            }
+            Stage::Running(_) => {
+                // Unreachable while the owner's list keeps unfinished local tasks alive
+                // (L3); if it ever is, neither dropping the future here nor freeing it
+                // undropped is sound.
+                eprintln!(
+                    "flywheel: a local task's future outlived its owner thread's task list; \
+                     aborting rather than drop it on another thread"
+                );
+                std::process::abort();
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -16,8 +17,9 @@ use crate::task::Id;
 ///
 /// Awaiting it gives `Ok(output)`, or a [`JoinError`] when the task panicked or was
 /// cancelled. Dropping it detaches the task: the task keeps running and its output is
-/// dropped; the waker it was last polled with is released at once. It is `Unpin`, `Send`
-/// and `Sync`.
+/// dropped; the waker it was last polled with is released at once. It is `Unpin`, and
+/// `Send` and `Sync` when `T` is `Send` (always, for tasks from `spawn`; for a local task
+/// from [`spawn_local`](crate::task::spawn_local), whose output may not be).
 ///
 /// # Examples
 ///
@@ -29,7 +31,14 @@ use crate::task::Id;
 /// ```
 pub struct JoinHandle<T> {
     raw: Arc<dyn Join<T>>,
+    /// `Send` and `Sync` exactly when `T` is `Send`, whatever the task's future is: a local
+    /// task's `!Send` output is then taken or dropped only on the thread that spawned it
+    /// (rule L2 in `task/cell.rs`). The `Arc` above is `Send + Sync` for every task.
+    _output: PhantomData<std::sync::Mutex<T>>,
 }
+
+/// Whatever `T` is: the handle never pins its output.
+impl<T> Unpin for JoinHandle<T> {}
 
 /// Aborts a task without owning its output; obtained from [`JoinHandle::abort_handle`].
 ///
@@ -51,7 +60,20 @@ pub struct AbortHandle {
 
 impl<T: Send + 'static> JoinHandle<T> {
     pub(crate) fn new(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
-        JoinHandle { raw }
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> JoinHandle<T> {
+    /// The handle of a local task, made on its owner thread (`Cell::new_local`, rule L2).
+    pub(crate) fn new_local(raw: Arc<dyn Join<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            raw,
+            _output: PhantomData,
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod group;
 pub(crate) mod id;
 mod join_handle;
 mod join_set;
+mod local;
 #[cfg(all(test, flywheel_loom))]
 mod loom_join;
 #[cfg(all(test, flywheel_loom))]
@@ -38,6 +39,7 @@ pub use gather::{join_all, try_join_all, JoinAll, TryJoinAll, TryJoinError};
 pub use id::{id, try_id, Id};
 pub use join_handle::{AbortHandle, JoinHandle};
 pub use join_set::{JoinNext, JoinNextWithId, JoinSet, JoinSetWait, Shutdown};
+pub use local::spawn_local;
 pub use select::{select, select_all, Either};
 pub use wait::{wait, Outcome, ReturnWhen, Wait, Waited};
 pub use yield_now::{yield_now, YieldNow};

@@ -43,6 +43,7 @@ use parking_lot::Mutex;
 
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::builder::Intervals;
+use crate::runtime::local::{self, LocalTasks};
 use crate::runtime::metrics::{SchedulerStats, WorkerStats};
 use crate::runtime::park::{Parker, Unparker};
 use crate::runtime::scheduler::queue::pop_injector;
@@ -79,6 +80,9 @@ pub(crate) struct CurrentThread {
     /// The poll beat of the thread holding the core, sampled by the long-poll watchdog;
     /// `None` when it is off.
     beats: Option<Arc<Beats>>,
+    /// The runtime's local tasks, once a thread spawned one (or built a `LocalRuntime`):
+    /// they belong to that thread (`runtime/local.rs`).
+    local: Mutex<Option<Arc<LocalTasks>>>,
 }
 
 /// What the thread inside `block_on` owns.
@@ -94,6 +98,8 @@ pub(crate) struct Core {
     stats: Arc<WorkerStats>,
     /// The PRNG of a seeded runtime; `None` takes the queue in order.
     seeded: Option<Seeded>,
+    /// The runtime's local tasks while their owner holds the core: it takes their inbox.
+    local: Option<Arc<LocalTasks>>,
 }
 
 impl CurrentThread {
@@ -111,6 +117,7 @@ impl CurrentThread {
             seed: None,
             stats: SchedulerStats::new(1),
             beats,
+            local: Mutex::new(None),
         }
     }
 
@@ -135,6 +142,7 @@ impl CurrentThread {
             until_global_queue: self.intervals.global_queue,
             stats: self.stats.worker_arc(0),
             seeded: self.seed.map(Seeded::new),
+            local: None,
         });
     }
 
@@ -166,6 +174,7 @@ impl CurrentThread {
     pub(crate) fn is_idle(&self) -> bool {
         !self.woken.load(SeqCst)
             && self.injector.is_empty()
+            && !self.local.lock().as_ref().is_some_and(|l| l.has_inbox())
             && self.waiters.lock().iter().all(|w| w.is_idle())
     }
 
@@ -175,10 +184,51 @@ impl CurrentThread {
         self.is_shutdown.store(true, SeqCst);
         let core = self.core.lock().take();
         drop(core);
+        // On their owner thread, the local futures are dropped here; elsewhere they leak.
+        let local = self.local.lock().clone();
+        if let Some(local) = local {
+            local.shutdown();
+        }
         while pop_injector(&self.injector).is_some() {}
         // Waiters will never get the core: let them re-poll their futures, which end as the
         // drivers shut down.
         self.wake_waiters();
+    }
+
+    /// Unparks the core holder (a local task was queued for its owner).
+    pub(crate) fn unpark_core(&self, runtime: &crate::runtime::RuntimeShared) {
+        self.unparker.unpark(&runtime.driver_handle);
+    }
+
+    /// The runtime's local tasks, for `spawn_local` on this thread: made on first use by
+    /// the thread holding the core; refused to other threads once made.
+    pub(crate) fn local_tasks(&self, handle: &Handle) -> Result<Arc<LocalTasks>, &'static str> {
+        let mut slot = self.local.lock();
+        match &*slot {
+            Some(tasks) if tasks.is_owner() => Ok(tasks.clone()),
+            Some(_) => Err(local::SPAWN_LOCAL_OTHER_THREAD),
+            None => {
+                let runtime = Arc::as_ptr(&handle.shared);
+                let made = context::with_core(|core| match core {
+                    Some(scheduler::Core::CurrentThread(core)) if core.runs(runtime) => {
+                        let tasks = LocalTasks::new(handle, local::Target::CurrentThread);
+                        core.local = Some(tasks.clone());
+                        Some(tasks)
+                    }
+                    _ => None,
+                });
+                let tasks = made.ok_or(local::SPAWN_LOCAL_OUTSIDE)?;
+                *slot = Some(tasks.clone());
+                Ok(tasks)
+            }
+        }
+    }
+
+    /// Gives the runtime's local tasks to the calling thread (`LocalRuntime`).
+    pub(crate) fn bind_local_tasks(&self, handle: &Handle) -> Arc<LocalTasks> {
+        let tasks = LocalTasks::new(handle, local::Target::CurrentThread);
+        *self.local.lock() = Some(tasks.clone());
+        tasks
     }
 
     /// Takes the core if no thread holds it.
@@ -250,6 +300,11 @@ impl Core {
             .set_local_depth(self.queue.len().saturating_sub(1));
         let global_queue_due =
             scheduler::countdown(&mut self.until_global_queue, ct.intervals.global_queue);
+        if let Some(local) = &self.local {
+            if global_queue_due || self.queue.is_empty() {
+                local.take_inbox(&mut self.queue);
+            }
+        }
         if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
             if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
@@ -318,7 +373,9 @@ struct CoreGuard<'a> {
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
-        if let Some(scheduler::Core::CurrentThread(core)) = context::set_core(None) {
+        if let Some(scheduler::Core::CurrentThread(mut core)) = context::set_core(None) {
+            // The next holder may be another thread: it must not take the owner's inbox.
+            core.local = None;
             self.ct.stats.end_busy(0);
             self.ct.put_core(core);
         }
@@ -388,9 +445,10 @@ fn wait_for_core<F: Future>(
 }
 
 /// The core holder's loop (see the module docs for the order).
-fn run<F: Future>(handle: &Handle, core: Core, mut future: Pin<&mut F>) -> F::Output {
+fn run<F: Future>(handle: &Handle, mut core: Core, mut future: Pin<&mut F>) -> F::Output {
     let shared = &handle.shared;
     let ct = shared.current_thread();
+    core.local = ct.local.lock().clone().filter(|local| local.is_owner());
     let prev = context::set_core(Some(scheduler::Core::CurrentThread(core)));
     debug_assert!(prev.is_none(), "enter_runtime refuses a second core");
     let _guard = CoreGuard { ct };

@@ -92,6 +92,12 @@ impl Idle {
         }
     }
 
+    /// Unparks worker `worker` whatever the counts say: work only it may run (a local task)
+    /// was queued for it. Parked, it finds that work through `Parking::has_own_work`.
+    pub(crate) fn unpark_worker(&self, worker: usize, driver: &impl UnparkDriver) {
+        self.unparkers[worker].unpark(driver);
+    }
+
     /// Unparks every worker (shutdown).
     pub(crate) fn unpark_all(&self, driver: &impl UnparkDriver) {
         for unparker in self.unparkers.iter() {

@@ -54,6 +54,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::runtime::block_on::{self, ThreadWaker, Until};
 use crate::runtime::builder::Intervals;
 use crate::runtime::context;
+use crate::runtime::local::{LocalQueue, LocalTasks};
 use crate::runtime::metrics::SchedulerStats;
 use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
@@ -148,6 +149,8 @@ pub(crate) struct Core {
     parker: Arc<Parker>,
     /// Completed tasks of other owned-set shards, removed in batches (`owned.rs`).
     released: Released,
+    /// Local tasks pinned to this worker's thread (`runtime/local.rs`); never stolen.
+    pub(crate) local: LocalQueue,
 }
 
 /// The per-worker pieces made before the threads start.
@@ -189,6 +192,11 @@ impl MultiThread {
             rescue: Rescue::new(lifo_stealers),
         };
         (shared, Launch { workers })
+    }
+
+    /// Wakes worker `index` for a local task queued in its inbox.
+    pub(crate) fn unpark_worker(&self, index: usize, driver: &driver::DriverHandle) {
+        self.idle.unpark_worker(index, driver);
     }
 
     /// Queues a task from a thread that is not one of this runtime's workers.
@@ -376,6 +384,9 @@ pub(crate) enum HandOff {
 /// Hands this worker's core to a new worker thread (see `runtime/block_in_place.rs`).
 pub(crate) fn hand_off() -> HandOff {
     let core = context::with_core(|core| match core {
+        // A worker with unfinished local tasks keeps its thread (they are pinned to it) and
+        // runs `f` in place; one without forgets its finished ones before the core moves.
+        Some(scheduler::Core::MultiThread(core)) if core.local.has_tasks() => Ok(false),
         Some(scheduler::Core::MultiThread(core)) => Ok(!core.handle.multi_thread().is_shut_down()),
         Some(scheduler::Core::CurrentThread(_)) => Err(HandOff::Refused),
         None => Err(if context::left_worker() {
@@ -402,9 +413,10 @@ pub(crate) fn hand_off() -> HandOff {
         Ok(false) => return HandOff::Done,
         Ok(true) => {}
     }
-    let Some(scheduler::Core::MultiThread(core)) = context::set_core(None) else {
+    let Some(scheduler::Core::MultiThread(mut core)) = context::set_core(None) else {
         unreachable!("the core was there a moment ago");
     };
+    drop(core.local.detach());
     let handle = core.handle.clone();
     // The thread takes the core from this slot, so that it stays here if no thread starts.
     let slot = Arc::new(Mutex::new(Some(core)));
@@ -467,6 +479,7 @@ fn run(handle: Handle, index: usize, queue: Worker<Task>, lifo: LifoSlot<Task>, 
         handle: handle.clone(),
         parker: Arc::new(parker),
         released: Released::default(),
+        local: LocalQueue::default(),
     };
     run_core(handle, core);
 }
@@ -670,7 +683,12 @@ impl Parking for Site<'_> {
     }
 
     fn has_own_work(&self) -> bool {
-        with_core(|core| core.lifo.is_some() || !core.queue.is_empty() || !core.deferred.is_empty())
+        with_core(|core| {
+            core.lifo.is_some()
+                || !core.queue.is_empty()
+                || !core.deferred.is_empty()
+                || core.local.has_work()
+        })
     }
 
     fn is_shutdown(&self) -> bool {
@@ -687,6 +705,11 @@ impl Core {
     /// Whether this core belongs to the runtime whose shared state is at `runtime`.
     pub(crate) fn runs(&self, runtime: *const crate::runtime::RuntimeShared) -> bool {
         self.runtime == runtime as usize
+    }
+
+    /// This worker's local tasks (`spawn_local`), made on first use.
+    pub(crate) fn local_tasks(&mut self) -> Arc<LocalTasks> {
+        self.local.tasks(&self.handle, self.index)
     }
 
     /// This worker's index, if `owned` is its runtime's owned set.
@@ -762,6 +785,12 @@ impl Core {
                 return (Some(task), maintenance);
             }
         }
+        // Local tasks (pinned here) get every other tick, and any tick with nothing else.
+        if self.local.is_active() && self.tick & 1 == 0 {
+            if let Some(task) = self.local.next() {
+                return (Some(task), maintenance);
+            }
+        }
         if let Some(task) = self.lifo.take() {
             if self.lifo_polls < LIFO_LIMIT {
                 self.lifo_polls += 1;
@@ -777,10 +806,8 @@ impl Core {
         if self.refill(mt) {
             return (self.queue.pop(), maintenance);
         }
-        (
-            steal_injector(&mt.injector, &self.queue, INJECTOR_BATCH),
-            maintenance,
-        )
+        let task = steal_injector(&mt.injector, &self.queue, INJECTOR_BATCH);
+        (task.or_else(|| self.local.next()), maintenance)
     }
 
     /// Steals from the other workers, then the injector; gives up when too many workers

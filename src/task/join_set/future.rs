@@ -31,7 +31,7 @@ pub struct JoinNext<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for JoinNext<'_, T> {
+impl<T: 'static> Future for JoinNext<'_, T> {
     type Output = Option<Result<T, JoinError>>;
 
     #[track_caller]
@@ -61,7 +61,7 @@ pub struct JoinNextWithId<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for JoinNextWithId<'_, T> {
+impl<T: 'static> Future for JoinNextWithId<'_, T> {
     type Output = Option<Result<(Id, T), JoinError>>;
 
     #[track_caller]
@@ -92,7 +92,7 @@ pub struct Shutdown<'a, T> {
     pub(super) set: &'a mut JoinSet<T>,
 }
 
-impl<T: Send + 'static> Future for Shutdown<'_, T> {
+impl<T: 'static> Future for Shutdown<'_, T> {
     type Output = ();
 
     #[track_caller]

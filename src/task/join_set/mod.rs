@@ -30,7 +30,8 @@ use crate::Handle;
 /// [`join_next`] costs O(1) per finished task, however many tasks the set holds: a task's
 /// completion puts it on a ready list and only tasks on that list are polled.
 ///
-/// `JoinSet<T>` is `Send` and `Sync`; every future its methods return is `Send`.
+/// `JoinSet<T>` is `Send` and `Sync` when `T` is `Send`; every future its methods return
+/// is then `Send`.
 ///
 /// [`join_next`]: JoinSet::join_next
 /// [`try_join_all`]: JoinSet::try_join_all
@@ -56,7 +57,7 @@ pub struct JoinSet<T> {
     group: Group<T>,
 }
 
-impl<T: Send + 'static> JoinSet<T> {
+impl<T: 'static> JoinSet<T> {
     /// An empty set. It needs no runtime until the first `spawn`.
     ///
     /// # Examples
@@ -129,6 +130,7 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
+        T: Send,
     {
         self.insert(crate::spawn(future))
     }
@@ -148,8 +150,45 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
+        T: Send,
     {
         self.insert(handle.spawn(future))
+    }
+
+    /// Spawns a local task (its future need not be `Send`, nor its output) into the set:
+    /// see [`spawn_local`](crate::task::spawn_local) for the thread it is pinned to. A set
+    /// whose output is not `Send` is not `Send` either: it stays on that thread.
+    ///
+    /// # Panics
+    ///
+    /// Where `spawn_local` panics: outside a current-thread runtime's `block_on`, a
+    /// `LocalRuntime` or a multi-thread runtime's worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let total = rt.block_on(async {
+    ///     let mut set = flywheel::task::JoinSet::new();
+    ///     for i in 1..=3 {
+    ///         set.spawn_local(async move { Rc::new(i) });
+    ///     }
+    ///     let mut total = 0;
+    ///     while let Some(rc) = set.join_next().await {
+    ///         total += *rc.unwrap();
+    ///     }
+    ///     total
+    /// });
+    /// assert_eq!(total, 6);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::task::spawn_local(future))
     }
 
     /// Runs a blocking closure on the current runtime's blocking pool, as a member of the
@@ -173,6 +212,7 @@ impl<T: Send + 'static> JoinSet<T> {
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
+        T: Send,
     {
         self.insert(crate::spawn_blocking(f))
     }
@@ -421,7 +461,10 @@ impl<T: Send + 'static> JoinSet<T> {
     ///     assert_eq!(words, ["A", "B", "C"]);
     /// });
     /// ```
-    pub fn join_all(mut self) -> JoinAll<T> {
+    pub fn join_all(mut self) -> JoinAll<T>
+    where
+        T: Send,
+    {
         JoinAll::completion_order(std::mem::replace(&mut self.group, Group::new()))
     }
 
@@ -454,7 +497,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// ```
     pub fn wait(&mut self, return_when: ReturnWhen, timeout: Option<Duration>) -> JoinSetWait<'_, T>
     where
-        T: Outcome,
+        T: Outcome + Send,
     {
         JoinSetWait {
             set: self,

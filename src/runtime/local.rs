@@ -1,0 +1,570 @@
+//! Local tasks (`spawn_local`): futures that are not `Send`, each pinned to the thread that
+//! spawned it, and `LocalRuntime`, the current-thread runtime built to run them.
+//!
+//! One thread's local tasks on one runtime share a `LocalTasks`: it is the scheduler their
+//! cells hold (`LocalScheduler`, the `Schedule` seam of `task/`), and it keeps:
+//! - `list`: every unfinished local task, so its owner can drop each future on its own
+//!   thread at shutdown. This list's reference is what keeps an unfinished local task's
+//!   allocation alive wherever its other references go (rule L3 in `task/cell.rs`); only
+//!   the owner thread removes a task from it, once the task completed or was cancelled there.
+//! - `inbox`: tasks woken (or aborted) on other threads. A foreign thread never runs a local
+//!   task: it pushes it here and unparks the owner (its worker, or the current-thread
+//!   runtime's parker); the owner moves the inbox into its own run queue.
+//!
+//! Where the runnable local tasks wait on the owner thread:
+//! - on a current-thread runtime, in the core's one run queue, with `block_on` and the
+//!   ordinary tasks (so they are polled in the same order as the others). The runtime's
+//!   local tasks belong to one thread: the first to spawn one while it drives the runtime
+//!   (for a `LocalRuntime`, the thread that built it). Another thread may still drive the
+//!   runtime later (`Handle::block_on`): it runs the ordinary tasks; a local task it finds in
+//!   the queue goes back to the owner's inbox untouched (the cell checks, L1) and waits for
+//!   the owner's next `block_on`, and `spawn_local` there panics;
+//! - on a multi-thread worker, in the worker's `LocalQueue`, which no other worker can
+//!   steal from: the worker takes a local task on every other tick and whenever it has
+//!   nothing else, so local and ordinary tasks share it fairly.
+//!
+//! Shutdown: the owner drops the futures (`LocalTasks::shutdown`): a worker when it exits,
+//! a current-thread runtime when it is dropped on the owner thread — always so for a
+//! `LocalRuntime`, which is `!Send`. A plain current-thread runtime dropped on another
+//! thread cannot drop them there: the tasks, their futures and their `LocalTasks` are
+//! leaked (never dropped, never freed), which is safe, and said in `spawn_local`'s docs.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, Weak};
+
+use crossbeam_deque::{Injector, Steal};
+use parking_lot::Mutex;
+
+use crate::runtime::scheduler::Core;
+use crate::runtime::{context, EnterGuard, Handle, Runtime, RuntimeFlavor, RuntimeShared};
+use crate::task::cell::{Cell, Home, Owner, Task};
+use crate::task::schedule::{Header, Reason, Schedule, Spawned, NOT_OWNED};
+use crate::task::JoinHandle;
+
+/// Told to users who call `spawn_local` where no thread of theirs runs local tasks.
+pub(crate) const SPAWN_LOCAL_OUTSIDE: &str = "`spawn_local` must be called on a thread \
+    that runs a flywheel runtime's tasks: inside `block_on` of a current-thread runtime or a \
+    `LocalRuntime`, or in a task on a multi-thread runtime's worker. It cannot be called \
+    outside a runtime, in a multi-thread runtime's `block_on` future or in a \
+    `spawn_blocking` closure: there, build a `LocalRuntime` \
+    (`Builder::new_current_thread().build_local()`) and spawn on it, or use \
+    `flywheel::spawn` for futures that are `Send`";
+
+/// Told to users who call `spawn_local` on a current-thread runtime whose local tasks belong
+/// to another thread.
+pub(crate) const SPAWN_LOCAL_OTHER_THREAD: &str = "`spawn_local` called on a current-thread \
+    runtime whose local tasks belong to another thread (the first one that spawned a local \
+    task on it, or built its `LocalRuntime`): a runtime's local tasks all run on one thread. \
+    Spawn them from that thread, or give this thread a `LocalRuntime` of its own";
+
+/// Whose thread the owner of a `LocalTasks` is: how a foreign wake gets its attention.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target {
+    /// Worker `index` of a multi-thread runtime.
+    Worker(usize),
+    /// Whichever thread holds a current-thread runtime's core.
+    CurrentThread,
+}
+
+/// One thread's local tasks on one runtime (see the module docs).
+pub(crate) struct LocalTasks {
+    /// The thread that owns them.
+    owner: Owner,
+    /// The runtime, to wake the owner; weak so that leaked tasks do not leak the runtime.
+    runtime: Weak<RuntimeShared>,
+    /// The runtime's address, to recognise its scheduler core on this thread.
+    runtime_addr: usize,
+    target: Target,
+    /// Tasks queued by other threads, for the owner to take.
+    inbox: Injector<Task>,
+    /// Unfinished local tasks; touched by the owner thread only (the lock is never
+    /// contended: it is there because the struct is shared).
+    list: Mutex<List>,
+    /// Set by the owner's `shutdown`: the inbox takes no more tasks.
+    closed: AtomicBool,
+}
+
+#[derive(Default)]
+struct List {
+    slots: Vec<Option<Task>>,
+    free: Vec<usize>,
+    len: usize,
+    closed: bool,
+}
+
+/// A local task's scheduler, stored in its cell.
+#[derive(Clone)]
+pub(crate) struct LocalScheduler(Arc<LocalTasks>);
+
+impl LocalTasks {
+    /// The calling thread's local tasks on the runtime of `handle`.
+    pub(crate) fn new(handle: &Handle, target: Target) -> Arc<LocalTasks> {
+        Arc::new(LocalTasks {
+            owner: Owner::here(),
+            runtime: Arc::downgrade(&handle.shared),
+            runtime_addr: Arc::as_ptr(&handle.shared) as usize,
+            target,
+            inbox: Injector::new(),
+            list: Mutex::new(List::default()),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the calling thread owns these tasks.
+    pub(crate) fn is_owner(&self) -> bool {
+        self.owner.is_here()
+    }
+
+    /// Spawns a local task; called on the owner thread.
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, spawned: Spawned) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (join, refused) = self.spawn_or_refuse(future, spawned);
+        if let Some(task) = refused {
+            // Shut down already: cancelled before it ever runs, here on the owner thread.
+            task.shutdown();
+        }
+        join
+    }
+
+    /// Spawns a local task, or, when the runtime is shut down, hands it back un-run: the
+    /// caller must `shutdown()` it (on this, the owner thread).
+    pub(crate) fn spawn_or_refuse<F>(
+        self: &Arc<Self>,
+        future: F,
+        spawned: Spawned,
+    ) -> (JoinHandle<F::Output>, Option<Task>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        debug_assert!(self.is_owner(), "local tasks are spawned by their owner");
+        let scheduler = LocalScheduler(self.clone());
+        let (task, join) = Cell::new_local(future, scheduler.clone(), spawned);
+        let inserted = {
+            let mut list = self.list.lock();
+            if list.closed {
+                false
+            } else {
+                let key = list.free.pop().unwrap_or(list.slots.len());
+                if key == list.slots.len() {
+                    list.slots.push(Some(task.clone()));
+                } else {
+                    list.slots[key] = Some(task.clone());
+                }
+                list.len += 1;
+                task.header().owned_key.store(key, Relaxed);
+                true
+            }
+        };
+        if inserted {
+            scheduler.schedule_task(task, Reason::Spawn);
+            (join, None)
+        } else {
+            (join, Some(task))
+        }
+    }
+
+    /// Moves the tasks other threads queued to the owner's `queue`; true if there were any.
+    pub(crate) fn take_inbox(&self, queue: &mut VecDeque<Task>) -> bool {
+        if self.inbox.is_empty() {
+            return false;
+        }
+        let mut took = false;
+        loop {
+            match self.inbox.steal() {
+                Steal::Success(task) => {
+                    queue.push_back(task);
+                    took = true;
+                }
+                Steal::Empty => return took,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    /// Whether other threads queued tasks for the owner.
+    pub(crate) fn has_inbox(&self) -> bool {
+        !self.inbox.is_empty()
+    }
+
+    /// Whether some local task is unfinished.
+    pub(crate) fn has_tasks(&self) -> bool {
+        self.list.lock().len > 0
+    }
+
+    /// The owner stops running these tasks: refuses new ones and drops every unfinished
+    /// future, here (a task being polled further up this thread's stack is dropped by its
+    /// poller when the poll returns). Elsewhere it does nothing (the tasks are leaked).
+    pub(crate) fn shutdown(&self) {
+        if !self.is_owner() {
+            return;
+        }
+        let tasks: Vec<Task> = {
+            let mut list = self.list.lock();
+            list.closed = true;
+            list.len = 0;
+            list.free.clear();
+            std::mem::take(&mut list.slots)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        self.closed.store(true, SeqCst);
+        for task in &tasks {
+            task.shutdown();
+        }
+        drop(tasks);
+        self.drain_inbox();
+    }
+
+    fn drain_inbox(&self) {
+        let mut queue = VecDeque::new();
+        while self.take_inbox(&mut queue) {
+            queue.clear();
+        }
+    }
+
+    /// Whether this thread runs the core of these tasks' runtime.
+    fn core_is_here(&self) -> bool {
+        let runtime = self.runtime_addr as *const RuntimeShared;
+        context::with_core(|core| match core {
+            Some(Core::MultiThread(core)) => core.runs(runtime),
+            Some(Core::CurrentThread(core)) => core.runs(runtime),
+            None => false,
+        })
+    }
+
+    /// Wakes the owner for a task pushed to the inbox.
+    fn wake_owner(&self) {
+        let Some(runtime) = self.runtime.upgrade() else {
+            return;
+        };
+        match self.target {
+            Target::Worker(index) => runtime
+                .multi_thread()
+                .unpark_worker(index, &runtime.driver_handle),
+            Target::CurrentThread => runtime.current_thread().unpark_core(&runtime),
+        }
+    }
+}
+
+impl LocalScheduler {
+    fn schedule_task(&self, task: Task, reason: Reason) {
+        if self.runs_here() {
+            LocalScheduler::schedule_here(task, reason);
+        } else {
+            self.schedule(task, reason);
+        }
+    }
+}
+
+impl Schedule for LocalScheduler {
+    /// From a thread that is not the owner (or an owner outside its runtime): the inbox.
+    fn schedule(&self, task: Task, _reason: Reason) {
+        let tasks = &self.0;
+        tasks.inbox.push(task);
+        if tasks.closed.load(SeqCst) {
+            // The owner has shut down and may have drained the inbox already: nobody will
+            // run what was just added. Its tasks are complete; dropping a reference to one
+            // here drops no future (L1, L3).
+            tasks.drain_inbox();
+            return;
+        }
+        tasks.wake_owner();
+    }
+
+    fn runs_here(&self) -> bool {
+        self.0.is_owner() && self.0.core_is_here()
+    }
+
+    fn schedule_here(task: Task, reason: Reason) {
+        let rest = context::with_core(move |core| match core {
+            Some(Core::MultiThread(core)) => {
+                core.local.push(task);
+                None
+            }
+            Some(Core::CurrentThread(core)) => core.schedule_local(task, reason),
+            None => Some(task),
+        });
+        assert!(
+            rest.is_none(),
+            "schedule_here without a core on this thread"
+        );
+    }
+
+    fn release(&self, task: &Header) {
+        let key = task.owned_key.load(Relaxed);
+        if key == NOT_OWNED {
+            return;
+        }
+        let removed = {
+            let mut list = self.0.list.lock();
+            let removed = list.slots.get_mut(key).and_then(Option::take);
+            if removed.is_some() {
+                list.free.push(key);
+                list.len -= 1;
+            }
+            removed
+        };
+        // Outside the lock; never the last reference (the caller is running the task).
+        drop(removed);
+    }
+}
+
+/// A worker's runnable local tasks: its own queue, which no other worker steals from.
+#[derive(Default)]
+pub(crate) struct LocalQueue {
+    tasks: Option<Arc<LocalTasks>>,
+    queue: VecDeque<Task>,
+}
+
+impl LocalQueue {
+    /// Whether this worker ever spawned a local task (it then looks at this queue).
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.tasks.is_some()
+    }
+
+    /// This worker's local tasks, made on first use.
+    pub(crate) fn tasks(&mut self, handle: &Handle, index: usize) -> Arc<LocalTasks> {
+        match &self.tasks {
+            Some(tasks) if tasks.is_owner() => tasks.clone(),
+            _ => {
+                let tasks = LocalTasks::new(handle, Target::Worker(index));
+                self.tasks = Some(tasks.clone());
+                tasks
+            }
+        }
+    }
+
+    pub(crate) fn push(&mut self, task: Task) {
+        self.queue.push_back(task);
+    }
+
+    /// The next local task to run: first what other threads queued, then in FIFO order.
+    pub(crate) fn next(&mut self) -> Option<Task> {
+        let tasks = self.tasks.as_ref()?;
+        tasks.take_inbox(&mut self.queue);
+        self.queue.pop_front()
+    }
+
+    /// Whether a local task is ready to run.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.queue.is_empty() || self.tasks.as_ref().is_some_and(|t| t.has_inbox())
+    }
+
+    /// Whether the worker's thread must stay its owner (`block_in_place` then keeps it).
+    pub(crate) fn has_tasks(&self) -> bool {
+        self.tasks.as_ref().is_some_and(|t| t.has_tasks())
+    }
+
+    /// Forgets the (finished) local tasks, before the worker's core moves to another
+    /// thread; returns what to drop once out of the thread-local borrow.
+    pub(crate) fn detach(&mut self) -> (Option<Arc<LocalTasks>>, VecDeque<Task>) {
+        if let Some(tasks) = &self.tasks {
+            tasks.shutdown();
+        }
+        (self.tasks.take(), std::mem::take(&mut self.queue))
+    }
+}
+
+impl Drop for LocalQueue {
+    /// The worker exits (on its own thread): its local futures are dropped here.
+    fn drop(&mut self) {
+        if let Some(tasks) = &self.tasks {
+            tasks.shutdown();
+        }
+        self.queue.clear();
+    }
+}
+
+/// The calling thread's local tasks on the runtime it runs, for `spawn_local`.
+///
+/// # Panics
+///
+/// Where this thread runs no local tasks (see `SPAWN_LOCAL_OUTSIDE`).
+#[track_caller]
+pub(crate) fn current_local_tasks() -> Arc<LocalTasks> {
+    let worker = context::with_core(|core| match core {
+        Some(Core::MultiThread(core)) => Some(core.local_tasks()),
+        _ => None,
+    });
+    if let Some(tasks) = worker {
+        return tasks;
+    }
+    // A current-thread runtime keeps its local tasks itself: this thread must be driving
+    // it, or be the owner of its local tasks (a `LocalRuntime` entered outside `block_on`).
+    let found = match context::try_current() {
+        Some(handle) if handle.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+            handle.shared.current_thread().local_tasks(&handle)
+        }
+        _ => Err(SPAWN_LOCAL_OUTSIDE),
+    };
+    match found {
+        Ok(tasks) => tasks,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// A current-thread runtime for futures that are not `Send`: its `block_on`, its local
+/// tasks and its ordinary tasks share one run queue on the thread that built it.
+///
+/// Build one with [`Builder::build_local`](crate::Builder::build_local). It is `!Send`: it
+/// stays on that thread, which owns its local tasks, so dropping it drops every local
+/// future there. Tasks spawned with [`spawn_local`](crate::task::spawn_local) (inside it)
+/// or [`LocalRuntime::spawn_local`] (from outside) may hold `Rc`, `RefCell` and other
+/// `!Send` state; they are woken from any thread like other tasks. Ordinary `Send` tasks
+/// ([`flywheel::spawn`](crate::spawn), [`LocalRuntime::spawn`]) run on the same queue.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let rt = flywheel::Builder::new_current_thread().build_local()?;
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let task = {
+///     let log = log.clone();
+///     rt.spawn_local(async move { log.borrow_mut().push("local task") })
+/// };
+/// rt.block_on(async {
+///     task.await.unwrap();
+///     log.borrow_mut().push("block_on");
+/// });
+/// assert_eq!(*log.borrow(), ["local task", "block_on"]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct LocalRuntime {
+    runtime: Runtime,
+    tasks: Arc<LocalTasks>,
+    /// `!Send` and `!Sync`: the runtime's local tasks belong to this thread.
+    _owner_thread: PhantomData<*const ()>,
+}
+
+impl LocalRuntime {
+    /// Makes `runtime` (a current-thread one) local to the calling thread.
+    pub(crate) fn new(runtime: Runtime) -> LocalRuntime {
+        let tasks = runtime
+            .handle()
+            .shared
+            .current_thread()
+            .bind_local_tasks(runtime.handle());
+        LocalRuntime {
+            runtime,
+            tasks,
+            _owner_thread: PhantomData,
+        }
+    }
+
+    /// Runs a future, which need not be `Send`, to completion on this thread, running the
+    /// runtime's tasks (local and ordinary) meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// When called inside a runtime (a task, or another `block_on`): `.await` instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let shared = std::rc::Rc::new(5);
+    /// let out = rt.block_on(async {
+    ///     let shared = shared.clone();
+    ///     flywheel::task::spawn_local(async move { *shared * 2 }).await.unwrap()
+    /// });
+    /// assert_eq!(out, 10);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Spawns a local task (its future need not be `Send`); it runs during the next
+    /// `block_on`. See [`spawn_local`](crate::task::spawn_local).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let text = std::rc::Rc::new("not Send");
+    /// let task = rt.spawn_local(async move { text.len() });
+    /// assert_eq!(rt.block_on(task).unwrap(), 8);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.tasks.spawn(future, Spawned::here())
+    }
+
+    /// Spawns an ordinary (`Send`) task on this runtime; see [`Handle::spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let task = rt.spawn(async { 1 + 1 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 2);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.runtime.spawn(future)
+    }
+
+    /// The runtime's [`Handle`]: it spawns ordinary tasks from any thread. A thread that
+    /// drives the runtime through it (`Handle::block_on`) runs the ordinary tasks only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let task = std::thread::spawn(move || handle.spawn(async { "from a thread" }))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), "from a thread");
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        self.runtime.handle()
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops; see
+    /// [`Handle::enter`]. `spawn_local` then works here outside `block_on` too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+    /// let task = {
+    ///     let _guard = rt.enter();
+    ///     flywheel::task::spawn_local(async { std::rc::Rc::new(3) })
+    /// };
+    /// assert_eq!(*rt.block_on(task).unwrap(), 3);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.runtime.enter()
+    }
+}
+
+impl fmt::Debug for LocalRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalRuntime")
+            .field("handle", self.runtime.handle())
+            .finish()
+    }
+}
