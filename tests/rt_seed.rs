@@ -463,3 +463,43 @@ fn a_failing_run_names_its_seed_and_replays() {
         }
     });
 }
+
+/// The poll order of local (`!Send`) tasks on a seeded `LocalRuntime`.
+fn local_poll_order(seed: u64) -> Vec<usize> {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let rt = Builder::new_current_thread()
+        .seed(seed)
+        .build_local()
+        .unwrap();
+    assert_eq!(rt.handle().seed(), Some(seed));
+    let log = Rc::new(RefCell::new(Vec::new()));
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..6)
+            .map(|i| {
+                let log = log.clone();
+                flywheel::task::spawn_local(async move {
+                    for _ in 0..3 {
+                        log.borrow_mut().push(i);
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let order = log.borrow().clone();
+    order
+}
+
+/// A seed carries over to a `LocalRuntime`: local tasks replay, and other seeds reorder them.
+#[test]
+fn a_seeded_local_runtime_replays_its_local_tasks() {
+    common::watchdog(|| {
+        assert_eq!(local_poll_order(7), local_poll_order(7));
+        let orders: HashSet<_> = (0..10).map(local_poll_order).collect();
+        assert!(orders.len() > 1, "10 seeds gave one order");
+    });
+}

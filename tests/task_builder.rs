@@ -172,3 +172,25 @@ fn the_builder_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Builder<'static>>();
 }
+
+/// `Builder::spawn_local` names a local task and records the user's line.
+#[test]
+fn spawn_local_names_a_local_task() {
+    common::watchdog(|| {
+        let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+        rt.block_on(async {
+            let rc = std::rc::Rc::new(5);
+            let (task, line) = (
+                flywheel::task::Builder::new()
+                    .name("local-one")
+                    .spawn_local(async move { *rc })
+                    .unwrap(),
+                line!() - 2,
+            );
+            let debug = format!("{task:?}");
+            assert!(debug.contains("local-one"), "{debug}");
+            assert!(debug.contains(&format!("{}:{line}", file!())), "{debug}");
+            assert_eq!(task.await.unwrap(), 5);
+        });
+    });
+}
