@@ -322,3 +322,29 @@ fn dump_types_are_send_sync_and_static() {
     check::<TaskDump>();
     check::<TaskState>();
 }
+
+/// Local (`!Send`) tasks live in their thread's own list, not the shared one: the dump
+/// lists them too.
+#[test]
+fn a_local_task_is_in_the_dump() {
+    on_each_flavour(|flavour, handle| {
+        let (sent, local) = mpsc::channel();
+        let spawner = handle.spawn(async move {
+            let rc = std::rc::Rc::new(());
+            let task = flywheel::task::spawn_local(async move {
+                let _keep = rc;
+                flywheel::time::sleep(Duration::from_secs(60)).await;
+            });
+            sent.send((task.abort_handle(), line!() - 2)).unwrap();
+            let _ = task.await;
+        });
+        let (task, line) = local.recv().unwrap();
+        let entry = wait_until_parked_on(handle, task.id(), "sleep");
+        assert_waits_at(flavour, &entry, line);
+        task.abort();
+        while !spawner.is_finished() {
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(find(&handle.dump(), task.id()).is_none(), "{flavour}");
+    });
+}

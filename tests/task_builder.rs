@@ -177,7 +177,9 @@ fn the_builder_is_send_and_sync() {
 #[test]
 fn spawn_local_names_a_local_task() {
     common::watchdog(|| {
-        let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
+        let rt = flywheel::Builder::new_current_thread()
+            .build_local()
+            .unwrap();
         rt.block_on(async {
             let rc = std::rc::Rc::new(5);
             let (task, line) = (

@@ -788,6 +788,7 @@ impl Builder {
             driver_handle,
             threads: self.threads.clone(),
             panics: TaskPanics::new(self.unhandled_panic, self.on_task_panic.clone()),
+            locals: Mutex::new(Vec::new()),
         });
         let handle = Handle { shared };
         let mut runtime = Runtime::from_handle(handle.clone());

@@ -288,6 +288,12 @@ impl Dump {
         shared.owned.for_each(|task| {
             tasks.extend(TaskDump::of(task.header(), false));
         });
+        // Local tasks live in their threads' own lists. Taken out of the lock first: reading
+        // a list takes its own lock, and a list is created (and registered) under this one.
+        let locals: Vec<_> = shared.locals.lock().clone();
+        for local in locals.iter().filter_map(std::sync::Weak::upgrade) {
+            local.for_each(|task| tasks.extend(TaskDump::of(task.header(), false)));
+        }
         shared.blocking.for_each_job(|task, _running| {
             tasks.extend(TaskDump::of(task.header(), true));
         });

@@ -31,6 +31,8 @@ pub(crate) struct RuntimeShared {
     pub(crate) threads: thread::ThreadConfig,
     /// `Builder::unhandled_panic` and `on_task_panic`, and a panic kept for `block_on`.
     pub(crate) panics: crate::runtime::panic::TaskPanics,
+    /// Every thread's local tasks on this runtime (not in `owned`), for `Handle::dump`.
+    pub(crate) locals: Mutex<Vec<std::sync::Weak<crate::runtime::local::LocalTasks>>>,
 }
 
 impl RuntimeShared {

@@ -82,8 +82,8 @@ pub(crate) struct LocalTasks {
     target: Target,
     /// Tasks queued by other threads, for the owner to take.
     inbox: Injector<Task>,
-    /// Unfinished local tasks; touched by the owner thread only (the lock is never
-    /// contended: it is there because the struct is shared).
+    /// Unfinished local tasks; changed by the owner thread only (the lock is there because
+    /// the struct is shared, and for `Handle::dump`, which reads headers under it).
     list: Mutex<List>,
     /// Set by the owner's `shutdown`: the inbox takes no more tasks.
     closed: AtomicBool,
@@ -104,7 +104,7 @@ pub(crate) struct LocalScheduler(Arc<LocalTasks>);
 impl LocalTasks {
     /// The calling thread's local tasks on the runtime of `handle`.
     pub(crate) fn new(handle: &Handle, target: Target) -> Arc<LocalTasks> {
-        Arc::new(LocalTasks {
+        let tasks = Arc::new(LocalTasks {
             owner: Owner::here(),
             runtime: Arc::downgrade(&handle.shared),
             runtime_addr: Arc::as_ptr(&handle.shared) as usize,
@@ -112,7 +112,21 @@ impl LocalTasks {
             inbox: Injector::new(),
             list: Mutex::new(List::default()),
             closed: AtomicBool::new(false),
-        })
+        });
+        let mut locals = handle.shared.locals.lock();
+        locals.retain(|tasks| tasks.strong_count() > 0);
+        locals.push(Arc::downgrade(&tasks));
+        drop(locals);
+        tasks
+    }
+
+    /// Calls `f` with every unfinished local task, under the list's lock: `f` must only
+    /// read (`Handle::dump` copies header fields).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Task)) {
+        let list = self.list.lock();
+        for task in list.slots.iter().flatten() {
+            f(task);
+        }
     }
 
     /// Whether the calling thread owns these tasks.
