@@ -142,7 +142,7 @@ impl Pool {
         if state.is_shutdown {
             drop(state);
             task.shutdown();
-            return Err(crate::task::builder::shut_down_error());
+            return Err(shut_down_error());
         }
         state.queue.push_back(task);
         if state.num_idle > 0 {
@@ -289,4 +289,14 @@ fn run(handle: Handle, id: usize) {
     }
     state.num_threads -= 1;
     pool.exited.notify_all();
+}
+
+/// Why a spawn onto a runtime that has shut down fails.
+const SHUT_DOWN: &str = "the runtime is shut down and takes no new tasks: \
+    spawn while the `Runtime` is alive";
+
+/// The error of a spawn refused because the runtime shut down (`task::Builder`, and the
+/// blocking pool of a runtime that is gone).
+pub(crate) fn shut_down_error() -> io::Error {
+    io::Error::other(SHUT_DOWN)
 }

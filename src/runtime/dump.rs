@@ -136,8 +136,8 @@ impl TaskDump {
             spawned_at: header.location(),
             state,
             polls: header.polls(),
-            waiting_on: waiting.map(|w| w.leaf.name()),
-            waiting_at: waiting.and_then(|w| w.at),
+            waiting_on: waiting.map(|leaf| leaf.name()),
+            waiting_at: waiting.and_then(|_| crate::task::cell::waiting_at(header)),
         })
     }
 

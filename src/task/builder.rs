@@ -10,18 +10,10 @@ use std::future::Future;
 use std::io;
 use std::panic::Location;
 
+use crate::runtime::blocking::shut_down_error;
 use crate::runtime::{context, Handle};
 use crate::task::schedule::Spawned;
 use crate::task::JoinHandle;
-
-/// Why a spawn onto a runtime that has shut down fails.
-const SHUT_DOWN: &str = "the runtime is shut down and takes no new tasks: \
-    spawn while the `Runtime` is alive";
-
-/// The error of a spawn refused because the runtime shut down.
-pub(crate) fn shut_down_error() -> io::Error {
-    io::Error::other(SHUT_DOWN)
-}
 
 /// Spawns a task with options: for now, a name.
 ///

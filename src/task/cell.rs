@@ -16,7 +16,7 @@
 //! - `header.state`: anyone, atomically.
 //! - `header.id`, `header.spawned`, `scheduler`, `home`: immutable after spawn.
 //! - `header.trace` (poll count, wait site): written only by the thread holding `RUNNING`,
-//!   with relaxed loads and stores; read by `Handle::dump` from any thread (`WaitSite`).
+//!   with relaxed loads and stores; read by `Handle::dump` from any thread (`waiting_at`).
 //! - `header.owned_key`: written once by the spawner before the task is first queued (the
 //!   queue push publishes it), read by the thread that completes it (in
 //!   `Schedule::release`).
@@ -533,43 +533,15 @@ where
     }
 }
 
-/// The source location of where a task waited when its last poll returned `Pending`, for
-/// `Handle::dump` (the kind of wait is kept next to the poll count, in `Trace`). It is here
-/// for the one `unsafe` it needs: turning the stored pointer back into a `&'static Location`.
-///
-/// Only the thread holding the task's `RUNNING` writes it (`Header::parked`); a dump reads
-/// it from any thread at any time, relaxed.
-pub(crate) struct WaitSite {
-    /// Null, or a `&'static Location<'static>` (the only kind of value `store` writes).
-    at: std::sync::atomic::AtomicPtr<std::panic::Location<'static>>,
-}
-
-impl WaitSite {
-    pub(crate) fn new() -> WaitSite {
-        WaitSite {
-            at: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
-
-    /// Records `at` (the thread holding `RUNNING` only).
-    #[inline]
-    pub(crate) fn store(&self, at: Option<&'static std::panic::Location<'static>>) {
-        let at = at.map_or(std::ptr::null(), |at| {
-            at as *const std::panic::Location<'static>
-        });
-        // Never written through: `AtomicPtr` only comes as `*mut`.
-        self.at
-            .store(at.cast_mut(), std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The last recorded location (any thread).
-    pub(crate) fn load(&self) -> Option<&'static std::panic::Location<'static>> {
-        let at = self.at.load(std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: `at` is null or came from a `&'static Location<'static>` in `store`, the
-        // only writer; the location is immutable and lives for the whole program, so any
-        // thread may read it, whenever, without synchronising with the writer.
-        unsafe { at.as_ref() }
-    }
+/// Where `header`'s task waited when its last poll returned `Pending` (any thread), for
+/// `Handle::dump`. The header keeps it as a raw pointer (`Header::wait_site`), so that the
+/// one `unsafe` it takes to read it back lives here with the others.
+pub(crate) fn waiting_at(header: &Header) -> Option<&'static std::panic::Location<'static>> {
+    let at = header.wait_site();
+    // SAFETY: `at` is null or came from a `&'static Location<'static>` in `Header::parked`,
+    // its only writer; the location is immutable and lives for the whole program, so any
+    // thread may read it, whenever, without synchronising with the writer.
+    unsafe { at.as_ref() }
 }
 
 impl<F: Future, S, H: Home> Drop for Cell<F, S, H> {

@@ -17,11 +17,10 @@
 use std::any::Any;
 use std::panic::Location;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 
-use crate::task::cell::WaitSite;
-use crate::task::id::{self, Id, WaitPoint};
+use crate::task::id::{self, Id};
 use crate::task::state::State;
 
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
@@ -114,7 +113,11 @@ impl Header {
         let word = &self.trace.word;
         let leaf = waiting.map_or(0, |w| w.leaf as u64);
         word.store(word.load(Relaxed) & !LEAF_MASK | leaf, Relaxed);
-        self.trace.at.store(waiting.and_then(|w| w.at));
+        let at: *const Location<'static> =
+            waiting.and_then(|w| w.at).map_or(std::ptr::null(), |at| at);
+        // Never written through (`AtomicPtr` only comes as `*mut`): read back by
+        // `task::cell::waiting_at`.
+        self.trace.at.store(at.cast_mut(), Relaxed);
     }
 
     /// Polls so far (any thread; may lag a poll in progress).
@@ -122,15 +125,17 @@ impl Header {
         self.trace.word.load(Relaxed) >> LEAF_BITS
     }
 
-    /// Where the task waited when its last poll returned `Pending` (any thread).
-    pub(crate) fn waiting(&self) -> Option<WaitPoint> {
+    /// What the task waited on when its last poll returned `Pending` (any thread); where
+    /// in the code is `task::cell::waiting_at`.
+    pub(crate) fn waiting(&self) -> Option<id::Leaf> {
         let word = self.trace.word.load(Relaxed);
         // Truncation intended: the mask keeps the low byte.
-        let leaf = id::Leaf::from_u8((word & LEAF_MASK) as u8)?;
-        Some(WaitPoint {
-            leaf,
-            at: self.trace.at.load(),
-        })
+        id::Leaf::from_u8((word & LEAF_MASK) as u8)
+    }
+
+    /// Null, or the `&'static Location` of the last wait, as a pointer (any thread).
+    pub(crate) fn wait_site(&self) -> *const Location<'static> {
+        self.trace.at.load(Relaxed)
     }
 }
 
@@ -153,15 +158,16 @@ pub(crate) struct Trace {
     /// Polls so far (the one in progress included) above `LEAF_BITS`, and the kind of
     /// the last wait below.
     word: AtomicU64,
-    /// The source location of the last wait.
-    at: WaitSite,
+    /// Null, or the `&'static Location` of the last wait (the only kind of value
+    /// `Header::parked` writes).
+    at: AtomicPtr<Location<'static>>,
 }
 
 impl Trace {
     pub(crate) fn new() -> Trace {
         Trace {
             word: AtomicU64::new(0),
-            at: WaitSite::new(),
+            at: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 }
