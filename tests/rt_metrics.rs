@@ -357,3 +357,36 @@ fn num_timers_counts_waiting_sleeps() {
         }
     });
 }
+
+/// Local tasks (`spawn_local`) live in their thread's own list: they are counted too.
+#[test]
+fn local_tasks_are_counted() {
+    common::watchdog(|| {
+        let rt = flywheel::Builder::new_current_thread()
+            .build_local()
+            .unwrap();
+        let metrics = rt.handle().metrics();
+        let (alive, spawned) = (metrics.num_alive_tasks(), metrics.spawned_tasks_count());
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let rc = std::rc::Rc::new(());
+                rt.spawn_local(async move {
+                    let _keep = rc;
+                    std::future::pending::<()>().await
+                })
+            })
+            .collect();
+        assert_eq!(metrics.num_alive_tasks(), alive + 3);
+        assert_eq!(metrics.spawned_tasks_count(), spawned + 3);
+        for task in &tasks {
+            task.abort();
+        }
+        rt.block_on(async {
+            for task in tasks {
+                assert!(task.await.unwrap_err().is_cancelled());
+            }
+        });
+        assert_eq!(metrics.num_alive_tasks(), alive);
+        assert_eq!(metrics.spawned_tasks_count(), spawned + 3);
+    });
+}

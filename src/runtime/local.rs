@@ -33,8 +33,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
 
 use crossbeam_deque::{Injector, Steal};
@@ -87,6 +87,10 @@ pub(crate) struct LocalTasks {
     list: Mutex<List>,
     /// Set by the owner's `shutdown`: the inbox takes no more tasks.
     closed: AtomicBool,
+    /// `list.len` and the tasks ever spawned here, for `RuntimeMetrics`: written by the
+    /// owner under the list's lock (plain stores), read relaxed without it.
+    alive: AtomicUsize,
+    spawned: AtomicU64,
 }
 
 #[derive(Default)]
@@ -112,12 +116,19 @@ impl LocalTasks {
             inbox: Injector::new(),
             list: Mutex::new(List::default()),
             closed: AtomicBool::new(false),
+            alive: AtomicUsize::new(0),
+            spawned: AtomicU64::new(0),
         });
         let mut locals = handle.shared.locals.lock();
         locals.retain(|tasks| tasks.strong_count() > 0);
         locals.push(Arc::downgrade(&tasks));
         drop(locals);
         tasks
+    }
+
+    /// Unfinished local tasks, and local tasks ever spawned (any thread, relaxed).
+    pub(crate) fn counts(&self) -> (usize, u64) {
+        (self.alive.load(Relaxed), self.spawned.load(Relaxed))
     }
 
     /// Calls `f` with every unfinished local task, under the list's lock: `f` must only
@@ -174,6 +185,8 @@ impl LocalTasks {
                     list.slots[key] = Some(task.clone());
                 }
                 list.len += 1;
+                self.alive.store(list.len, Relaxed);
+                self.spawned.store(self.spawned.load(Relaxed) + 1, Relaxed);
                 task.header().owned_key.store(key, Relaxed);
                 true
             }
@@ -225,6 +238,7 @@ impl LocalTasks {
             let mut list = self.list.lock();
             list.closed = true;
             list.len = 0;
+            self.alive.store(0, Relaxed);
             list.free.clear();
             std::mem::take(&mut list.slots)
                 .into_iter()
@@ -325,6 +339,7 @@ impl Schedule for LocalScheduler {
             if removed.is_some() {
                 list.free.push(key);
                 list.len -= 1;
+                self.0.alive.store(list.len, Relaxed);
             }
             removed
         };

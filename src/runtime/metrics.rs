@@ -237,7 +237,17 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().num_alive_tasks(), 0);
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
-        self.handle.shared.owned.num_alive()
+        self.handle.shared.owned.num_alive() + self.local_counts().0
+    }
+
+    /// Local tasks (`spawn_local`) live in their threads' own lists: (alive, ever spawned).
+    fn local_counts(&self) -> (usize, u64) {
+        let locals = self.handle.shared.locals.lock().clone();
+        locals
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .map(|local| local.counts())
+            .fold((0, 0), |(a, s), (alive, spawned)| (a + alive, s + spawned))
     }
 
     /// Total number of tasks spawned on this runtime since it was built (blocking jobs
@@ -251,7 +261,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().spawned_tasks_count(), 1);
     /// ```
     pub fn spawned_tasks_count(&self) -> u64 {
-        self.handle.shared.owned.num_spawned()
+        self.handle.shared.owned.num_spawned() + self.local_counts().1
     }
 
     /// Number of tasks waiting in the shared (injection) queue: spawned or woken from
