@@ -203,8 +203,12 @@ pub struct Waited<T> {
 ///     ];
 ///     let waited = wait(handles, ReturnWhen::FirstError, None).await;
 ///     assert!(waited.done.iter().any(|r| matches!(r, Ok(Err(_)))));
-///     assert_eq!(waited.pending.len(), 1); // still running, not cancelled
-///     waited.pending[0].abort();
+///     // The pending one is still running, not cancelled (and the `Ok` one too, if it had
+///     // not finished yet on another worker when the error came).
+///     assert!((1..=2).contains(&waited.pending.len()));
+///     for handle in &waited.pending {
+///         handle.abort();
+///     }
 /// });
 /// ```
 ///
