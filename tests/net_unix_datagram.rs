@@ -92,10 +92,12 @@ fn pair_round_trips_every_way() {
                     .ready(Interest::READABLE | Interest::WRITABLE)
                     .await
                     .unwrap();
-                assert!(
-                    ready.is_writable() && !ready.is_readable(),
-                    "{name}: {ready:?}"
-                );
+                assert!(ready.is_writable(), "{name}: {ready:?}");
+                if ready.is_readable() {
+                    // A late event of an earlier tick may mark it readable again (readiness
+                    // is a hint); nothing is there to read.
+                    assert!(is_would_block(&a.try_recv(&mut buf)), "{name}");
+                }
 
                 // A datagram longer than the buffer is cut, and the rest is gone.
                 a.send(&[9; 64]).await.unwrap();
