@@ -6,33 +6,10 @@
 //! if the body hangs.
 mod common;
 
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Aborts the process unless dropped within `limit`: a watchdog for bodies that must run on
-/// the test's own thread.
-struct Deadline(Option<mpsc::Sender<()>>);
-
-impl Deadline {
-    fn arm(limit: Duration) -> Deadline {
-        let (tx, rx) = mpsc::channel::<()>();
-        thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
-                std::process::abort();
-            }
-        });
-        Deadline(Some(tx))
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        // Dropping the sender ends the deadline thread's wait with `Disconnected`.
-        self.0.take();
-    }
-}
+use common::Deadline;
 
 #[flywheel::test]
 async fn test_runs_on_the_test_thread_by_default() {

@@ -367,27 +367,7 @@ fn a_panicking_on_task_panic_is_contained() {
 // `#[flywheel::test]` defaults to ShutdownRuntime. These functions are the tests themselves,
 // so a `Deadline` bounds them instead of `common::watchdog`.
 
-/// Aborts the process unless dropped within `limit` (see tests/macros.rs).
-struct Deadline(Option<mpsc::Sender<()>>);
-
-impl Deadline {
-    fn arm(limit: Duration) -> Deadline {
-        let (tx, rx) = mpsc::channel::<()>();
-        thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
-                std::process::abort();
-            }
-        });
-        Deadline(Some(tx))
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
+use common::Deadline;
 
 #[flywheel::test]
 #[should_panic(expected = "spawned task failed")]

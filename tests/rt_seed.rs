@@ -13,9 +13,7 @@ mod example;
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use flywheel::task::yield_now;
@@ -279,28 +277,7 @@ fn the_example_race_is_found_and_replays() {
     });
 }
 
-/// Aborts the process unless dropped within `limit`: a watchdog for bodies that must run on
-/// the test's own thread.
-struct Deadline(Option<mpsc::Sender<()>>);
-
-impl Deadline {
-    fn arm(limit: Duration) -> Deadline {
-        let (tx, rx) = mpsc::channel::<()>();
-        thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
-                std::process::abort();
-            }
-        });
-        Deadline(Some(tx))
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
+use common::Deadline;
 
 /// The seed `FLYWHEEL_SEED` replays, when it is set (then every seeded test runs once,
 /// with it).

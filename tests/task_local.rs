@@ -547,33 +547,11 @@ fn join_handle_is_send_when_its_output_is() {
     });
 }
 
-/// Aborts the process unless dropped within `limit`: the watchdog of a `#[flywheel::test]`
-/// body, which runs on the test's own thread and so cannot run inside `common::watchdog`.
-struct Deadline(Option<mpsc::Sender<()>>);
-
-impl Deadline {
-    fn arm() -> Deadline {
-        let (tx, rx) = mpsc::channel::<()>();
-        thread::spawn(move || {
-            let limit = common::DEFAULT_LIMIT;
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
-                std::process::abort();
-            }
-        });
-        Deadline(Some(tx))
-    }
-}
-
-impl Drop for Deadline {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
+use common::Deadline;
 
 #[flywheel::test(flavor = "local")]
 async fn test_attribute_with_the_local_flavor() {
-    let _deadline = Deadline::arm();
+    let _deadline = Deadline::arm(common::DEFAULT_LIMIT);
     // The body itself is not `Send`: it holds an `Rc` across an `.await`.
     let rc = Rc::new(RefCell::new(0));
     let rc2 = rc.clone();

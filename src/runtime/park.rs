@@ -126,17 +126,8 @@ impl Parker {
             self.park_condvar_timeout(timeout);
             return;
         };
-        match self
-            .inner
-            .state
-            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
-            Err(UNPARKED) => {
-                self.consume_notification();
-                return;
-            }
-            Err(actual) => unreachable!("park state {actual} while parking"),
+        if !self.begin_park(PARKED_DRIVER) {
+            return;
         }
         driver.park(handle, Some(timeout));
         // An unpark (UNPARKED), or an event, a timer or the timeout (still PARKED_DRIVER).
@@ -145,17 +136,8 @@ impl Parker {
 
     fn park_condvar_timeout(&self, timeout: std::time::Duration) {
         let mut guard = self.inner.mutex.lock();
-        match self
-            .inner
-            .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
-            Err(UNPARKED) => {
-                self.consume_notification();
-                return;
-            }
-            Err(actual) => unreachable!("park state {actual} while parking"),
+        if !self.begin_park(PARKED_CONDVAR) {
+            return;
         }
         let _ = self.inner.condvar.wait_for(&mut guard, timeout);
         // Timed out (or woke spuriously: the caller only patrols early): still
@@ -163,6 +145,23 @@ impl Parker {
         // mutex to notify a thread that no longer waits, which is harmless. Under the mutex,
         // so the two cannot interleave otherwise.
         self.consume_notification();
+    }
+
+    /// Moves `EMPTY` to `parked` (`PARKED_CONDVAR` or `PARKED_DRIVER`); false when an unpark
+    /// came first, which it consumes: the caller returns without sleeping.
+    fn begin_park(&self, parked: usize) -> bool {
+        match self
+            .inner
+            .state
+            .compare_exchange(EMPTY, parked, SeqCst, SeqCst)
+        {
+            Ok(_) => true,
+            Err(UNPARKED) => {
+                self.consume_notification();
+                false
+            }
+            Err(actual) => unreachable!("park state {actual} while parking"),
+        }
     }
 
     fn take_notification(&self) -> bool {
@@ -173,17 +172,8 @@ impl Parker {
     }
 
     fn park_driver<D: ParkDriver>(&self, driver: &mut D, handle: &D::Unpark) {
-        match self
-            .inner
-            .state
-            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
-            Err(UNPARKED) => {
-                self.consume_notification();
-                return;
-            }
-            Err(actual) => unreachable!("park state {actual} while parking"),
+        if !self.begin_park(PARKED_DRIVER) {
+            return;
         }
         driver.park_idle(handle);
         // Either an unpark (UNPARKED) or an event/timeout (still PARKED_DRIVER).
@@ -201,17 +191,8 @@ impl Parker {
 
     fn park_condvar(&self) {
         let mut guard = self.inner.mutex.lock();
-        match self
-            .inner
-            .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
-            Err(UNPARKED) => {
-                self.consume_notification();
-                return;
-            }
-            Err(actual) => unreachable!("park state {actual} while parking"),
+        if !self.begin_park(PARKED_CONDVAR) {
+            return;
         }
         loop {
             self.inner.condvar.wait(&mut guard);

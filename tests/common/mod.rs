@@ -146,3 +146,27 @@ pub fn panic_location(f: impl FnOnce()) -> (String, u32) {
         .with(|c| c.borrow_mut().take())
         .expect("the hook saw the panic")
 }
+
+/// Aborts the process unless dropped within `limit`: a watchdog for bodies that must run on
+/// the test's own thread (`#[flywheel::test]` functions), where `watchdog` cannot move them.
+pub struct Deadline(Option<mpsc::Sender<()>>);
+
+impl Deadline {
+    pub fn arm(limit: Duration) -> Deadline {
+        let (tx, rx) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!("deadline: a #[flywheel::test] body did not finish within {limit:?}");
+                std::process::abort();
+            }
+        });
+        Deadline(Some(tx))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        // Dropping the sender ends the deadline thread's wait with `Disconnected`.
+        self.0.take();
+    }
+}
