@@ -16,15 +16,46 @@ pub(crate) use std::sync::atomic;
 #[cfg(all(test, flywheel_loom))]
 pub(crate) use loom::sync::atomic;
 
+#[cfg(all(test, flywheel_loom))]
+pub(crate) use loom_lock::Mutex as StdMutex;
 #[cfg(not(all(test, flywheel_loom)))]
 pub(crate) use parking_lot::{Condvar, Mutex};
 #[cfg(not(all(test, flywheel_loom)))]
 pub(crate) use std::sync::Arc;
+#[cfg(not(all(test, flywheel_loom)))]
+pub(crate) use std_lock::StdMutex;
 
 #[cfg(all(test, flywheel_loom))]
 pub(crate) use loom::sync::Arc;
 #[cfg(all(test, flywheel_loom))]
 pub(crate) use loom_lock::{Condvar, Mutex};
+
+/// std's mutex behind parking_lot's API, for the locks a spawning thread shares with the
+/// workers (the injector, the owned-set shards). When such a lock is taken, parking_lot
+/// spins and then calls `sched_yield`; on a machine with more runnable threads than cores
+/// (busy workers and a spawner) that yield hands the core to a busy worker for a whole
+/// time slice, 3-4 ms, while the holder was done after a microsecond. std's lock spins, then
+/// sleeps on a futex that the holder's unlock wakes at once.
+#[cfg(not(all(test, flywheel_loom)))]
+mod std_lock {
+    /// See the module docs above.
+    #[derive(Debug, Default)]
+    pub(crate) struct StdMutex<T>(std::sync::Mutex<T>);
+
+    impl<T> StdMutex<T> {
+        pub(crate) const fn new(value: T) -> StdMutex<T> {
+            StdMutex(std::sync::Mutex::new(value))
+        }
+
+        /// The guard. The data stays usable after a panic under the lock (as parking_lot's
+        /// does): the code under these locks leaves the data consistent at every step.
+        pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+}
 
 /// loom's lock and condvar behind parking_lot's API.
 #[cfg(all(test, flywheel_loom))]

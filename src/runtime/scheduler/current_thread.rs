@@ -37,7 +37,6 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crossbeam_deque::Injector;
 use futures_task::{waker_ref, ArcWake};
 use parking_lot::Mutex;
 
@@ -46,7 +45,7 @@ use crate::runtime::builder::Intervals;
 use crate::runtime::local::{self, LocalTasks};
 use crate::runtime::metrics::{SchedulerStats, WorkerStats};
 use crate::runtime::park::{Parker, Unparker};
-use crate::runtime::scheduler::queue::pop_injector;
+use crate::runtime::scheduler::queue::Injector;
 use crate::runtime::scheduler::seeded::Seeded;
 use crate::runtime::scheduler::{self, Reason};
 use crate::runtime::watchdog::Beats;
@@ -149,7 +148,7 @@ impl CurrentThread {
     pub(crate) fn schedule_remote(&self, task: Task, handle: &Handle) {
         self.injector.push(task);
         if self.is_shutdown.load(SeqCst) {
-            while pop_injector(&self.injector).is_some() {}
+            drop(self.injector.take_all());
             return;
         }
         self.unparker.unpark(&handle.shared.driver_handle);
@@ -189,7 +188,7 @@ impl CurrentThread {
         if let Some(local) = local {
             local.shutdown();
         }
-        while pop_injector(&self.injector).is_some() {}
+        drop(self.injector.take_all());
         // Waiters will never get the core: let them re-poll their futures, which end as the
         // drivers shut down.
         self.wake_waiters();
@@ -305,7 +304,7 @@ impl Core {
                 local.take_inbox(&mut self.queue);
             }
         }
-        if (global_queue_due || self.queue.is_empty()) && !ct.injector.is_empty() {
+        if global_queue_due || self.queue.is_empty() {
             if let Some(task) = self.take_injector_batch(ct) {
                 return Some(task);
             }
@@ -340,13 +339,10 @@ impl Core {
     /// Takes a task from the injector, and up to `INJECTOR_BATCH - 1` more into the queue.
     #[inline(never)]
     fn take_injector_batch(&mut self, ct: &CurrentThread) -> Option<Task> {
-        let first = pop_injector(&ct.injector)?;
-        for _ in 1..INJECTOR_BATCH {
-            match pop_injector(&ct.injector) {
-                Some(task) => self.queue.push_back(task),
-                None => break,
-            }
-        }
+        let queue = &mut self.queue;
+        let first = ct
+            .injector
+            .pop_batch(INJECTOR_BATCH, 1, |task| queue.push_back(task))?;
         if self.seeded.is_some() {
             // The batch joins the runnable tasks, and the draw is over all of them.
             self.queue.push_back(first);

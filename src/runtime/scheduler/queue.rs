@@ -10,59 +10,122 @@
 //! visible to loom as it is on real hardware.
 
 #[cfg(not(all(test, flywheel_loom)))]
-pub(crate) use crossbeam_deque::{Injector, Stealer, Worker};
+pub(crate) use crossbeam_deque::{Stealer, Worker};
 #[cfg(all(test, flywheel_loom))]
-pub(crate) use loom_queue::{Injector, Stealer, Worker};
+pub(crate) use loom_queue::{Stealer, Worker};
 
-/// Most tasks one worker takes from the injector at once (crossbeam caps it at one block).
-pub(crate) const INJECTOR_BATCH: usize = 128;
+use std::collections::VecDeque;
+
+use crate::sync::atomic::AtomicUsize;
+use crate::sync::atomic::Ordering::{Acquire, Release, SeqCst};
+use crate::sync::{atomic, StdMutex};
+
+/// Most tasks one worker takes from the injector at once. crossbeam's local queue starts
+/// with 64 slots; a batch that outgrew them would cost an allocation (and a shrink later).
+pub(crate) const INJECTOR_BATCH: usize = 32;
+/// An empty injector whose ring grew past this many slots gives the memory back.
+const KEEP_CAPACITY: usize = 4096;
+
+/// The multi-thread scheduler's shared queue: a ring behind a lock, with its length
+/// mirrored in an atomic so emptiness checks take no lock.
+///
+/// Not crossbeam's `Injector`: that one is a list of 63-slot blocks, allocated by the
+/// pushing thread and freed by the worker that empties them. With glibc's allocator, that
+/// free takes the lock of the spawning thread's arena, the same lock its next task
+/// allocation takes; a spawning thread that met it there slept in the kernel, and on a
+/// machine whose cores the workers keep busy it waited a whole time slice (3-4 ms) to run
+/// again, about once per 10 000 spawns (`spawn_many_remote_busy`). This ring allocates only
+/// when it grows, and its lock is taken for a push or a batch of `INJECTOR_BATCH` moves.
+pub(crate) struct Injector<T> {
+    items: StdMutex<VecDeque<T>>,
+    /// `items.len()`, stored under the lock (a plain release store, no read-modify-write,
+    /// as crossbeam's queues publish a push); read without it.
+    len: AtomicUsize,
+}
+
+impl<T> Injector<T> {
+    pub(crate) fn new() -> Injector<T> {
+        Injector {
+            items: StdMutex::new(VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn push(&self, item: T) {
+        let mut items = self.items.lock();
+        items.push_back(item);
+        self.len.store(items.len(), Release);
+    }
+
+    /// Takes the task at the front.
+    pub(crate) fn pop(&self) -> Option<T> {
+        // No fence here: a push this misses is found at the next look, or by `is_empty`
+        // before the worker sleeps.
+        if self.len.load(Acquire) == 0 {
+            return None;
+        }
+        let mut items = self.items.lock();
+        let item = items.pop_front();
+        self.emptied(&mut items);
+        item
+    }
+
+    /// Takes the task at the front and hands up to `limit - 1` more to `sink` (under the
+    /// lock: keep it to a push): no more than a fair share, the queue's length over
+    /// `takers`, so one worker does not take everything while the others look for work.
+    pub(crate) fn pop_batch(
+        &self,
+        limit: usize,
+        takers: usize,
+        mut sink: impl FnMut(T),
+    ) -> Option<T> {
+        if self.len.load(Acquire) == 0 {
+            return None;
+        }
+        let mut items = self.items.lock();
+        let first = items.pop_front()?;
+        let share = items.len() / takers.max(1) + 1;
+        let take = share.min(limit.saturating_sub(1)).min(items.len());
+        items.drain(..take).for_each(&mut sink);
+        self.emptied(&mut items);
+        Some(first)
+    }
+
+    /// Takes every queued task out (they are dropped by the caller, outside the lock).
+    pub(crate) fn take_all(&self) -> VecDeque<T> {
+        let mut items = self.items.lock();
+        self.len.store(0, Release);
+        std::mem::take(&mut *items)
+    }
+
+    /// Publishes the new length after a pop; an empty ring that grew large is freed.
+    fn emptied(&self, items: &mut VecDeque<T>) {
+        self.len.store(items.len(), Release);
+        if items.is_empty() && items.capacity() > KEEP_CAPACITY {
+            *items = VecDeque::new();
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        // As crossbeam's `is_empty`: a SeqCst fence, so a worker that announced it is going
+        // to sleep (a SeqCst read-modify-write) and then looks here sees an earlier push.
+        atomic::fence(SeqCst);
+        self.len.load(Acquire) == 0
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Acquire)
+    }
+}
 
 /// Takes one task from the shared queue, moving up to `limit - 1` more into `local`.
 pub(crate) fn steal_injector<T>(
     injector: &Injector<T>,
     local: &Worker<T>,
     limit: usize,
+    workers: usize,
 ) -> Option<T> {
-    loop {
-        match injector.steal_batch_with_limit_and_pop(local, limit) {
-            Steal::Success(task) => return Some(task),
-            Steal::Empty => return None,
-            Steal::Retry => std::hint::spin_loop(),
-        }
-    }
-}
-
-/// Takes one task from the shared queue without touching any local queue.
-pub(crate) fn pop_injector<T>(injector: &impl PopOne<T>) -> Option<T> {
-    injector.pop_one()
-}
-
-/// A shared queue `pop_injector` takes from: crossbeam's injector (the current-thread
-/// scheduler's, in every build) or the scheduler's `Injector` (the loom stand-in under loom).
-pub(crate) trait PopOne<T> {
-    fn pop_one(&self) -> Option<T>;
-}
-
-impl<T> PopOne<T> for crossbeam_deque::Injector<T> {
-    fn pop_one(&self) -> Option<T> {
-        loop {
-            match self.steal() {
-                crossbeam_deque::Steal::Success(task) => return Some(task),
-                crossbeam_deque::Steal::Empty => return None,
-                crossbeam_deque::Steal::Retry => std::hint::spin_loop(),
-            }
-        }
-    }
-}
-
-#[cfg(all(test, flywheel_loom))]
-impl<T> PopOne<T> for Injector<T> {
-    fn pop_one(&self) -> Option<T> {
-        match self.steal() {
-            Steal::Success(task) => Some(task),
-            _ => None,
-        }
-    }
+    injector.pop_batch(limit, workers, |task| local.push(task))
 }
 
 /// Steals half of another worker's queue into `local`, returning one task to run.
@@ -111,7 +174,7 @@ pub(crate) fn steal_any<T>(
             *stolen = local.len() + 1 - before;
             task
         })
-        .or_else(|| steal_injector(injector, local, INJECTOR_BATCH))
+        .or_else(|| steal_injector(injector, local, INJECTOR_BATCH, n))
 }
 
 #[cfg(not(all(test, flywheel_loom)))]
@@ -197,9 +260,6 @@ mod loom_queue {
     /// Another worker's handle on it.
     pub(crate) struct Stealer<T>(Arc<Inner<T>>);
 
-    /// The shared queue.
-    pub(crate) struct Injector<T>(Inner<T>);
-
     impl<T> Worker<T> {
         pub(crate) fn new_fifo() -> Worker<T> {
             Worker(Arc::new(Inner::new()))
@@ -238,32 +298,60 @@ mod loom_queue {
             self.0.len()
         }
     }
+}
 
-    impl<T> Injector<T> {
-        pub(crate) fn new() -> Injector<T> {
-            Injector(Inner::new())
-        }
-        pub(crate) fn push(&self, item: T) {
-            self.0.push(item);
-        }
-        pub(crate) fn steal(&self) -> Steal<T> {
-            match self.0.pop() {
-                Some(item) => Steal::Success(item),
-                None => Steal::Empty,
-            }
-        }
-        pub(crate) fn steal_batch_with_limit_and_pop(
-            &self,
-            dest: &Worker<T>,
-            limit: usize,
-        ) -> Steal<T> {
-            self.0.steal_batch_and_pop(dest, limit)
-        }
-        pub(crate) fn is_empty(&self) -> bool {
-            self.0.is_empty()
-        }
-        pub(crate) fn len(&self) -> usize {
-            self.0.len()
-        }
+#[cfg(all(test, not(flywheel_loom)))]
+mod tests {
+    use super::{Injector, Worker, KEEP_CAPACITY};
+
+    #[test]
+    fn a_batch_is_a_fair_share_capped_by_the_limit() {
+        let injector = Injector::new();
+        (0..10).for_each(|i| injector.push(i));
+        let local = Worker::new_fifo();
+        // One of 10 is taken, and half of the 9 left (rounded up) goes to the local queue.
+        assert_eq!(
+            injector.pop_batch(32, 2, |i| local.push(i)),
+            Some(0),
+            "the front task is returned"
+        );
+        assert_eq!(local.len(), 5);
+        assert_eq!(injector.len(), 4);
+        // The limit caps it: the front one plus 1 more.
+        assert_eq!(injector.pop_batch(2, 1, |i| local.push(i)), Some(6));
+        assert_eq!((local.len(), injector.len()), (6, 2));
+        let taken: Vec<_> = std::iter::from_fn(|| local.pop()).collect();
+        assert_eq!(taken, [1, 2, 3, 4, 5, 7], "FIFO order is kept");
+        assert_eq!(injector.pop(), Some(8));
+        assert_eq!(injector.pop(), Some(9));
+        assert_eq!(injector.pop(), None);
+        assert_eq!(
+            injector.pop_batch(32, 2, |_| panic!("nothing to move")),
+            None
+        );
+        assert!(injector.is_empty());
+    }
+
+    #[test]
+    fn an_emptied_large_ring_gives_its_memory_back() {
+        let injector = Injector::new();
+        (0..2 * KEEP_CAPACITY).for_each(|i| injector.push(i));
+        assert!(injector.items.lock().capacity() > KEEP_CAPACITY);
+        while injector.pop_batch(64, 1, drop).is_some() {}
+        assert_eq!(injector.items.lock().capacity(), 0);
+        // A small one keeps its ring: the next burst allocates nothing.
+        (0..10).for_each(|i| injector.push(i));
+        while injector.pop().is_some() {}
+        assert!(injector.items.lock().capacity() >= 10);
+    }
+
+    #[test]
+    fn take_all_empties_it() {
+        let injector = Injector::new();
+        (0..3).for_each(|i| injector.push(i));
+        assert_eq!(injector.take_all(), [0, 1, 2]);
+        assert!(injector.is_empty());
+        assert_eq!(injector.len(), 0);
+        assert_eq!(injector.pop(), None);
     }
 }

@@ -60,7 +60,7 @@ use crate::runtime::park::{self, Parker};
 use crate::runtime::scheduler::idle::{Idle, Parking};
 use crate::runtime::scheduler::owned::{OwnedTasks, Released};
 use crate::runtime::scheduler::queue::{
-    pop_injector, steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
+    steal_any, steal_injector, Injector, Stealer, Worker, INJECTOR_BATCH,
 };
 use crate::runtime::scheduler::rescue::{LifoSlot, Rescue, PATROL_TICK};
 use crate::runtime::scheduler::{self, Reason};
@@ -204,7 +204,7 @@ impl MultiThread {
         self.injector.push(task);
         if self.is_shutdown.load(SeqCst) {
             // Shutdown may have drained the injector already: drop what we added.
-            while pop_injector(&self.injector).is_some() {}
+            drop(self.injector.take_all());
             return;
         }
         self.notify_parked(&handle.shared.driver_handle);
@@ -297,7 +297,7 @@ impl MultiThread {
 
     /// Drops every task reference still queued in the injector.
     pub(crate) fn drain_injector(&self) {
-        while pop_injector(&self.injector).is_some() {}
+        drop(self.injector.take_all());
     }
 }
 
@@ -776,7 +776,7 @@ impl Core {
         self.tick = self.tick.wrapping_add(1);
         let maintenance = scheduler::countdown(&mut self.until_event, self.event_interval);
         if scheduler::countdown(&mut self.until_global_queue, self.global_queue_interval) {
-            if let Some(task) = pop_injector(&mt.injector) {
+            if let Some(task) = mt.injector.pop() {
                 // The LIFO task waits behind this one, which may not yield for long: put it
                 // where other workers can steal it.
                 if let Some(woken) = self.lifo.take() {
@@ -806,7 +806,7 @@ impl Core {
         if self.refill(mt) {
             return (self.queue.pop(), maintenance);
         }
-        let task = steal_injector(&mt.injector, &self.queue, INJECTOR_BATCH);
+        let task = steal_injector(&mt.injector, &self.queue, INJECTOR_BATCH, mt.stealers.len());
         (task.or_else(|| self.local.next()), maintenance)
     }
 
