@@ -309,26 +309,33 @@ fn tasks_queued_behind_a_stuck_worker_are_rescued() {
     watchdog(|| {
         let waited = woken_behind_a_stuck_worker(4, false);
         assert!(waited.iter().all(|w| *w < RESCUE_BOUND), "{waited:?}");
-        // Spawned (not woken) behind it.
-        let rt = Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        let blocker = rt.spawn(async move {
-            let spawned = Instant::now();
-            let tasks: Vec<_> = (0..3)
-                .map(|_| flywheel::spawn(async { Instant::now() }))
-                .collect();
-            tx.send(tasks).unwrap();
-            block_for(STUCK);
-            spawned
-        });
-        let tasks = rx.recv().unwrap();
-        let ran: Vec<Instant> = tasks.into_iter().map(|t| rt.block_on(t).unwrap()).collect();
-        let spawned = rt.block_on(blocker).unwrap();
-        for at in ran {
-            assert!(at.saturating_duration_since(spawned) < RESCUE_BOUND);
+        // Spawned (not woken) behind it: one task (it waits in the LIFO slot, and its spawn
+        // woke nobody), or three (two of them in the queue).
+        for count in [1, 3] {
+            let rt = Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap();
+            let (tx, rx) = mpsc::channel();
+            let blocker = rt.spawn(async move {
+                let spawned = Instant::now();
+                let tasks: Vec<_> = (0..count)
+                    .map(|_| flywheel::spawn(async { Instant::now() }))
+                    .collect();
+                tx.send(tasks).unwrap();
+                block_for(STUCK);
+                spawned
+            });
+            let tasks = rx.recv().unwrap();
+            let ran: Vec<Instant> = tasks.into_iter().map(|t| rt.block_on(t).unwrap()).collect();
+            let spawned = rt.block_on(blocker).unwrap();
+            for at in ran {
+                let waited = at.saturating_duration_since(spawned);
+                assert!(
+                    waited < RESCUE_BOUND,
+                    "{count} spawned: one waited {waited:?}"
+                );
+            }
         }
     });
 }

@@ -178,8 +178,9 @@ fn multi_thread_queue_depths_while_both_workers_are_blocked() {
         let (release_a_tx, release_a_rx) = mpsc::channel::<()>();
         let (release_b_tx, release_b_rx) = mpsc::channel::<()>();
         let (b_started_tx, b_started_rx) = mpsc::channel::<()>();
-        // B blocks its worker first; then A, on the other worker, queues 4 tasks locally
-        // (nobody can steal them: B's worker is blocked) and blocks too.
+        // B blocks its worker first; then A, on the other worker, spawns 5 tasks (nobody can
+        // steal them: B's worker is blocked) and blocks too. The last one spawned waits in
+        // the LIFO slot, which the local queue depth does not count (as in tokio).
         let started = started_tx.clone();
         let b = rt.spawn(async move {
             b_started_tx.send(()).unwrap();
@@ -188,7 +189,7 @@ fn multi_thread_queue_depths_while_both_workers_are_blocked() {
         });
         b_started_rx.recv().unwrap();
         let a = rt.spawn(async move {
-            let local: Vec<_> = (0..4).map(|_| flywheel::spawn(async {})).collect();
+            let local: Vec<_> = (0..5).map(|_| flywheel::spawn(async {})).collect();
             started_tx.send(()).unwrap();
             release_a_rx.recv().unwrap();
             local
@@ -228,7 +229,8 @@ fn steal_count_counts_tasks_taken_from_a_blocked_worker() {
         let m = rt.handle().metrics();
         let before = sum(&m, RuntimeMetrics::worker_steal_count);
         // The task queues 4 tasks on its own worker and blocks it until all 4 have run: only
-        // the other worker can run them, by stealing them.
+        // the other worker can run them, by stealing them (3 from the queue, the last from
+        // the LIFO slot when the patrol rescues it).
         rt.block_on(rt.spawn(async {
             let (done_tx, done_rx) = mpsc::channel::<()>();
             for _ in 0..4 {

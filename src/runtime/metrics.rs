@@ -337,8 +337,8 @@ impl RuntimeMetrics {
         self.worker(worker).park_unparks.load(Relaxed)
     }
 
-    /// Number of tasks worker `worker` stole from other workers' queues (always 0 on a
-    /// current-thread runtime).
+    /// Number of tasks worker `worker` stole from other workers' queues, and from the LIFO
+    /// slots of workers stuck in a long poll (always 0 on a current-thread runtime).
     ///
     /// # Panics
     ///

@@ -26,7 +26,7 @@ use crate::task::state::State;
 /// Why a task is being queued; a scheduler may use it to choose where the task goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Reason {
-    /// A new task: back of the queue.
+    /// A new task: back of the queue (the LIFO slot on a multi-thread worker, as a wake).
     Spawn,
     /// Woken by another task or an event: the LIFO slot, to run next while its data is hot.
     Wake,

@@ -171,7 +171,7 @@ pub(crate) fn steal_any<T>(
         .filter(|&victim| more_than == 0 || stealers[victim].len() > more_than)
         .find_map(|victim| steal_from(&stealers[victim], local))
         .map(|task| {
-            *stolen = local.len() + 1 - before;
+            *stolen = (local.len() + 1).saturating_sub(before);
             task
         })
         .or_else(|| steal_injector(injector, local, INJECTOR_BATCH, n))

@@ -3,7 +3,7 @@
 //!
 //! What waits behind a worker: its local queue and its LIFO slot. The local queue was always
 //! stealable, and every push to it wakes a parked worker when nobody searches. The LIFO slot
-//! was private: the task a poll wakes (`Reason::Wake`) waited there, unseen, until that poll
+//! was private: the task a poll wakes or spawns waited there, unseen, until that poll
 //! returned — two seconds if it blocked for two seconds. Two things fix that.
 //!
 //! 1. `LifoSlot` is a one-task crossbeam queue with a `Stealer`, instead of an `Option`.
@@ -128,6 +128,7 @@ impl<T> Rescue<T> {
         local: &Worker<T>,
     ) -> bool {
         let mut seen = self.seen.lock();
+        let before = local.len();
         let mut took = false;
         for (worker, seen) in seen.iter_mut().enumerate() {
             let stats = stats.worker(worker);
@@ -146,6 +147,9 @@ impl<T> Rescue<T> {
                 took = true;
             }
         }
+        // Rescued tasks count as stolen (`RuntimeMetrics::worker_steal_count`). Other
+        // workers may have stolen from `local` meanwhile: a count, never an underflow.
+        stats.worker(me).stole(local.len().saturating_sub(before));
         took
     }
 }
