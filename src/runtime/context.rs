@@ -54,6 +54,10 @@ struct Context {
 }
 
 thread_local! {
+    /// Whether `CONTEXT.core` holds a core: a thread-local without a destructor, read in one
+    /// load, so the threads that run no core (a remote spawner, a `block_on` thread of a
+    /// multi-thread runtime) skip the destructor-state check and the borrow of `CONTEXT`.
+    static HAS_CORE: Cell<bool> = const { Cell::new(false) };
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
@@ -224,7 +228,12 @@ impl Drop for EnterGuard {
 /// thread's locals are being destroyed nothing can be installed: `core` is handed back.
 pub(crate) fn set_core(core: Option<Core>) -> Option<Core> {
     let mut core = Some(core);
-    let replaced = CONTEXT.try_with(|c| c.core.replace(core.take().expect("taken once")));
+    let installs = core.as_ref().is_some_and(Option::is_some);
+    let replaced = CONTEXT.try_with(|c| {
+        let prev = c.core.replace(core.take().expect("taken once"));
+        HAS_CORE.set(installs);
+        prev
+    });
     match replaced {
         Ok(prev) => prev,
         Err(_) => core.take().expect("not taken: the closure did not run"),
@@ -234,6 +243,9 @@ pub(crate) fn set_core(core: Option<Core>) -> Option<Core> {
 /// Runs `f` with this thread's scheduler core. `None` when the thread runs none, or when
 /// the core is already borrowed further up the stack (the caller then takes the remote path).
 pub(crate) fn with_core<R>(f: impl FnOnce(Option<&mut Core>) -> R) -> R {
+    if !HAS_CORE.get() {
+        return f(None);
+    }
     let mut f = Some(f);
     let result = CONTEXT.try_with(|c| match c.core.try_borrow_mut() {
         Ok(mut core) => (f.take().expect("called once"))(core.as_mut()),
