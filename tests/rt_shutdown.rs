@@ -853,7 +853,7 @@ fn a_multi_thread_runtime_dropped_after_remote_spawns_is_freed() {
 
 /// Spawns from another thread race against the drop: every future is dropped once (those
 /// that arrive while shutdown drains the queues too), and once the spawning thread lets go
-/// of its handle the runtime is freed.
+/// of its handle the runtime is freed. Both flavours: each has its own injector.
 #[cfg(target_os = "linux")]
 #[test]
 fn spawns_racing_a_runtime_drop_are_dropped_and_do_not_keep_it_alive() {
@@ -862,8 +862,9 @@ fn spawns_racing_a_runtime_drop_are_dropped_and_do_not_keep_it_alive() {
         let rounds = 100;
         let before = open_fds();
         let mut spawned = 0;
-        for _ in 0..rounds {
-            let rt = multi_thread();
+        for round in 0..rounds {
+            let (_, build) = FLAVOURS[round % FLAVOURS.len()];
+            let rt = build();
             let handle = rt.handle().clone();
             let (ready_tx, ready_rx) = mpsc::channel();
             let counter = drops.clone();
