@@ -348,3 +348,55 @@ fn a_local_task_is_in_the_dump() {
         assert!(find(&handle.dump(), task.id()).is_none(), "{flavour}");
     });
 }
+
+/// A handle outlives its runtime: its dump is empty (shutdown cancelled every task and the
+/// blocking pool is gone), and it neither blocks nor panics.
+#[test]
+fn a_dump_after_the_runtime_dropped_is_empty() {
+    watchdog(|| {
+        for (flavour, build) in FLAVOURS {
+            let rt = build();
+            let handle = rt.handle().clone();
+            let (_hold, held) = futures::channel::oneshot::channel::<()>();
+            let idle = handle.spawn(async {
+                let _ = held.await;
+            });
+            let blocking = handle.spawn_blocking(|| thread::sleep(Duration::from_millis(20)));
+            assert!(find(&handle.dump(), idle.id()).is_some(), "{flavour}");
+            drop(rt);
+            let dump = handle.dump();
+            assert!(dump.tasks().is_empty(), "{flavour}: {dump}");
+            drop((idle, blocking));
+        }
+    });
+}
+
+/// A task's destructor takes a dump while shutdown cancels the tasks (under no lock of the
+/// owned set, so it must not deadlock); the tasks not yet dropped may be listed or not.
+#[test]
+fn a_dump_from_a_destructor_during_shutdown_returns() {
+    struct DumpOnDrop(Handle, mpsc::Sender<usize>);
+    impl Drop for DumpOnDrop {
+        fn drop(&mut self) {
+            let _ = self.1.send(self.0.dump().tasks().len());
+        }
+    }
+    watchdog(|| {
+        for (flavour, build) in FLAVOURS {
+            let rt = build();
+            let (tx, rx) = mpsc::channel();
+            for _ in 0..3 {
+                let guard = DumpOnDrop(rt.handle().clone(), tx.clone());
+                drop(rt.spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                }));
+            }
+            drop(tx);
+            drop(rt);
+            let sizes: Vec<usize> = rx.iter().collect();
+            assert_eq!(sizes.len(), 3, "{flavour}: every destructor ran once");
+            assert!(sizes.iter().all(|&n| n <= 3), "{flavour}: {sizes:?}");
+        }
+    });
+}
