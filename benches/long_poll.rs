@@ -6,138 +6,28 @@
 #[allow(unused_macros)] // side_by_side: this file compares flywheel with itself too
 mod common;
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use common::{Rt, Tokio, WORKERS};
+use common::workloads::{ping_pong, spawn_many_local, yield_many};
+use common::{Flywheel, Tokio, WORKERS};
 use criterion::{criterion_group, criterion_main, Criterion};
-use futures_channel::oneshot;
 
-/// Tasks in yield_many.
-const YIELD_TASKS: usize = 200;
-/// Yields per task in yield_many.
-const YIELDS: usize = 1_000;
-/// Tasks per spawn_many_local iteration.
-const SPAWN_COUNT: usize = 10_000;
-/// Pairs in ping_pong.
-const PAIRS: usize = 1_000;
-
-/// A flywheel runtime built here, so the watchdog can be turned on.
-#[derive(Clone)]
-struct Fw(Arc<flywheel::Runtime>);
-
-impl Fw {
-    fn multi(watch: bool) -> Fw {
-        let mut builder = flywheel::Builder::new_multi_thread();
-        builder.worker_threads(WORKERS);
-        if watch {
-            builder.warn_long_polls(Duration::from_secs(1));
-        }
-        Fw(Arc::new(builder.build().unwrap()))
+/// A flywheel runtime, with the watchdog on (1 s threshold) or off.
+fn flywheel(mut builder: flywheel::Builder, watch: bool) -> Flywheel {
+    if watch {
+        builder.warn_long_polls(Duration::from_secs(1));
     }
-
-    fn current(watch: bool) -> Fw {
-        let mut builder = flywheel::Builder::new_current_thread();
-        if watch {
-            builder.warn_long_polls(Duration::from_secs(1));
-        }
-        Fw(Arc::new(builder.build().unwrap()))
-    }
+    Flywheel::from_builder(&mut builder)
 }
 
-impl Rt for Fw {
-    type Join<T: Send + 'static> = Joined<T>;
-    type Yield = flywheel::task::YieldNow;
-
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.0.block_on(future)
-    }
-    fn spawn<F>(&self, future: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Joined(self.0.spawn(future))
-    }
-    fn yield_now() -> Self::Yield {
-        flywheel::task::yield_now()
-    }
+fn multi(watch: bool) -> Flywheel {
+    let mut builder = flywheel::Builder::new_multi_thread();
+    builder.worker_threads(WORKERS);
+    flywheel(builder, watch)
 }
 
-/// A flywheel `JoinHandle` whose output is unwrapped (a panic in a bench task is a bug).
-struct Joined<T>(flywheel::task::JoinHandle<T>);
-
-impl<T> Future for Joined<T> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|r| r.expect("bench task failed"))
-    }
-}
-
-/// 200 tasks each yielding 1 000 times.
-fn yield_many<R: Rt>(rt: &R) {
-    let spawner = rt.clone();
-    rt.block_on(async move {
-        let handles: Vec<_> = (0..YIELD_TASKS)
-            .map(|_| {
-                spawner.spawn(async {
-                    for _ in 0..YIELDS {
-                        R::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.await;
-        }
-    });
-}
-
-/// 10 000 tasks spawned from one task, all awaited.
-fn spawn_many_local<R: Rt>(rt: &R) {
-    let spawner = rt.clone();
-    rt.block_on(rt.spawn(async move {
-        let handles: Vec<_> = (0..SPAWN_COUNT)
-            .map(|i| spawner.spawn(async move { i }))
-            .collect();
-        let mut sum = 0;
-        for handle in handles {
-            sum += handle.await;
-        }
-        assert_eq!(sum, SPAWN_COUNT * (SPAWN_COUNT - 1) / 2);
-    }));
-}
-
-/// 1 000 pairs: each pinger spawns a ponger, sends it a oneshot "ping", gets "pong" back
-/// (the LIFO slot's workload).
-fn ping_pong<R: Rt>(rt: &R) {
-    let spawner = rt.clone();
-    rt.block_on(async move {
-        let handles: Vec<_> = (0..PAIRS)
-            .map(|_| {
-                let inner = spawner.clone();
-                spawner.spawn(async move {
-                    let (ping_tx, ping_rx) = oneshot::channel::<()>();
-                    let (pong_tx, pong_rx) = oneshot::channel::<()>();
-                    inner.spawn_detached(async move {
-                        ping_rx.await.unwrap();
-                        pong_tx.send(()).unwrap();
-                    });
-                    ping_tx.send(()).unwrap();
-                    pong_rx.await.unwrap();
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.await;
-        }
-    });
+fn current(watch: bool) -> Flywheel {
+    flywheel(flywheel::Builder::new_current_thread(), watch)
 }
 
 /// One group per workload: flywheel without and with the watchdog, and tokio.
@@ -157,12 +47,12 @@ macro_rules! off_on {
 }
 
 fn multi_thread(c: &mut Criterion) {
-    let rts = (&Fw::multi(false), &Fw::multi(true), &Tokio::multi());
+    let rts = (&multi(false), &multi(true), &Tokio::multi());
     off_on!(c, "multi", rts, [yield_many, spawn_many_local, ping_pong]);
 }
 
 fn current_thread(c: &mut Criterion) {
-    let rts = (&Fw::current(false), &Fw::current(true), &Tokio::current());
+    let rts = (&current(false), &current(true), &Tokio::current());
     off_on!(c, "current", rts, [yield_many, spawn_many_local]);
 }
 

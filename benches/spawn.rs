@@ -10,12 +10,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::workloads::{spawn_many_local, SPAWN_COUNT};
 use common::{Flywheel, Rt, Smol, Tokio, WORKERS};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 
-/// Tasks per spawn_many iteration.
-const SPAWN_COUNT: usize = 10_000;
 /// Depth of chained_spawn.
 const CHAIN_DEPTH: usize = 1_000;
 /// Busy tasks per worker (the current-thread runtime counts as one worker) in
@@ -23,21 +22,6 @@ const CHAIN_DEPTH: usize = 1_000;
 const BUSY_PER_WORKER: usize = 2;
 /// How long a busy task spins between two yields.
 const BUSY_SPIN: Duration = Duration::from_micros(10);
-
-/// 10 000 tasks spawned from one task, all awaited.
-fn spawn_many_local<R: Rt>(rt: &R) {
-    let spawner = rt.clone();
-    rt.block_on(rt.spawn(async move {
-        let handles: Vec<_> = (0..SPAWN_COUNT)
-            .map(|i| spawner.spawn(async move { i }))
-            .collect();
-        let mut sum = 0;
-        for handle in handles {
-            sum += handle.await;
-        }
-        assert_eq!(sum, SPAWN_COUNT * (SPAWN_COUNT - 1) / 2);
-    }));
-}
 
 /// 10 000 tasks spawned from the benchmark thread (outside the runtime), then awaited.
 fn spawn_many_remote<R: Rt>(rt: &R) {

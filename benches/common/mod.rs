@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+pub mod workloads;
+
 /// Worker threads of every multi-thread runtime in the benches.
 pub const WORKERS: usize = 2;
 
@@ -65,6 +67,12 @@ impl Flywheel {
     pub fn current() -> Flywheel {
         let rt = flywheel::Builder::new_current_thread().build().unwrap();
         Flywheel { rt: Arc::new(rt) }
+    }
+    /// A runtime of a builder set up by the bench (long_poll.rs turns the watchdog on).
+    pub fn from_builder(builder: &mut flywheel::Builder) -> Flywheel {
+        Flywheel {
+            rt: Arc::new(builder.build().unwrap()),
+        }
     }
 }
 
