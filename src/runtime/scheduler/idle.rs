@@ -24,7 +24,7 @@
 //! # Protocol functions
 //!
 //! `notify_one`, `park`, `start_searching` and `stop_searching` are the whole protocol; the
-//! worker loop (`worker.rs`) and the loom model call them, so the model checks this code.
+//! worker loop (`worker/run.rs`) and the loom model call them, so the model checks this code.
 
 use crate::runtime::park::{Parker, UnparkDriver, Unparker};
 use crate::sync::atomic::AtomicUsize;

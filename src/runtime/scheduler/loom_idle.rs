@@ -13,7 +13,7 @@
 //! `start_searching`, `stop_searching`), the production `Parker`, and the production steal
 //! functions of `queue.rs` over its loom stand-in queues, whose `is_empty` reads a length
 //! published with a plain release store, as crossbeam's local queue does. Only the worker
-//! loop around them is the model's own: the same order as `worker.rs` (own queue, search,
+//! loop around them is the model's own: the same order as `worker/run.rs` (own queue, search,
 //! park) without the LIFO slot, ticks and driver polls, which do not take part in the
 //! handshake. The driver is the stand-in of `park.rs`'s models, whose `park_idle` blocks
 //! until `unpark_driver` (kept if it comes first, like mio's `Waker`).
@@ -185,7 +185,7 @@ impl Parking for Site<'_> {
     }
 }
 
-/// The worker loop of `worker.rs`, reduced to the handshake: own queue, search, park.
+/// The worker loop of `worker/run.rs`, reduced to the handshake: own queue, search, park.
 fn run_worker(rt: &Rt, index: usize, local: &Worker<Job>, parker: &Parker) {
     let mut searching = false;
     while !rt.is_shutdown.load(Acquire) {

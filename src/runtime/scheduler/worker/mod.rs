@@ -69,7 +69,7 @@ use crate::runtime::watchdog::Beats;
 use crate::runtime::{driver, Handle};
 use crate::task::cell::Task;
 
-mod core;
+mod queues;
 mod run;
 
 pub(crate) use run::{hand_off, launch, HandOff};

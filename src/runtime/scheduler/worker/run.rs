@@ -1,7 +1,7 @@
 //! The worker threads: starting them, the loop each one runs (its next task, its deferred
 //! tasks, the driver, the search, parking) and handing a worker's core on to a new thread
 //! in `block_in_place`. The order in which a worker looks for work is in the docs of
-//! `worker`; the `Core` methods behind it are in `core.rs`.
+//! `worker`; the `Core` methods behind it are in `queues.rs`.
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::Arc;
