@@ -31,8 +31,9 @@
 //! nobody: this worker runs it next, and only the one it bumps to the queue is worth another
 //! worker. (A spawn went to the queue and woke a sleeper for each link of a spawn chain:
 //! chained_spawn/multi was 1.07-1.10 of tokio, 0.78-0.80 since.) If the poll that put it
-//! there does not end, the rescue patrol takes it (`rescue.rs`). A searching worker that finds work wakes
-//! the next one if it was the last searcher, so work spreads without a thundering herd.
+//! there does not end, the rescue patrol takes it (`rescue.rs`). A searching worker that
+//! finds work wakes the next one if it was the last searcher, so work spreads without a
+//! thundering herd.
 //!
 //! Hand-off: `block_in_place` takes the `Core` (queues, LIFO slot, parker) out of the
 //! thread-local context and starts a new worker thread on it (`hand_off`, and the design
