@@ -1,4 +1,4 @@
-//! Loom models of a local task's cross-thread protocol (`runtime/local.rs`): another thread
+//! Loom models of a local task's cross-thread protocol (`runtime/local/`): another thread
 //! wakes or aborts a task that only its owner thread may poll and drop, while the owner
 //! runs it or parks.
 //!

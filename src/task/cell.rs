@@ -59,7 +59,7 @@
 //!     drop the stage. An output still there (its `JoinHandle` was forgotten) is leaked.
 //!     A future cannot be there: the owner's list of local tasks holds a reference to every
 //!     unfinished one, dropped only on the owner thread once the task completed or was
-//!     cancelled there (`runtime/local.rs`). Were that broken, freeing a pinned future
+//!     cancelled there (`runtime/local/`). Were that broken, freeing a pinned future
 //!     without dropping it would break `Pin`'s guarantee, and dropping it on this thread
 //!     would break `!Send`: the process aborts instead.
 //!

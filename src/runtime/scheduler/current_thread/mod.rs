@@ -81,7 +81,7 @@ pub(crate) struct CurrentThread {
     /// `None` when it is off.
     beats: Option<Arc<Beats>>,
     /// The runtime's local tasks, once a thread spawned one (or built a `LocalRuntime`):
-    /// they belong to that thread (`runtime/local.rs`).
+    /// they belong to that thread (`runtime/local/`).
     local: Mutex<Option<Arc<LocalTasks>>>,
 }
 

@@ -155,7 +155,7 @@ pub(crate) struct Core {
     parker: Arc<Parker>,
     /// Completed tasks of other owned-set shards, removed in batches (`owned.rs`).
     released: Released,
-    /// Local tasks pinned to this worker's thread (`runtime/local.rs`); never stolen.
+    /// Local tasks pinned to this worker's thread (`runtime/local/`); never stolen.
     pub(crate) local: LocalQueue,
 }
 

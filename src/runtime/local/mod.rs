@@ -30,9 +30,7 @@
 //! leaked (never dropped, never freed), which is safe, and said in `spawn_local`'s docs.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Weak};
@@ -41,10 +39,16 @@ use crossbeam_deque::{Injector, Steal};
 use parking_lot::Mutex;
 
 use crate::runtime::scheduler::Core;
-use crate::runtime::{context, EnterGuard, Handle, Runtime, RuntimeFlavor, RuntimeShared};
+use crate::runtime::{context, Handle, RuntimeShared};
 use crate::task::cell::{Cell, Home, Owner, Task};
 use crate::task::schedule::{Header, Reason, Schedule, Spawned, NOT_OWNED};
 use crate::task::JoinHandle;
+
+mod queue;
+mod runtime;
+
+pub(crate) use queue::{current_local_tasks, LocalQueue};
+pub use runtime::LocalRuntime;
 
 /// Told to users who call `spawn_local` where no thread of theirs runs local tasks.
 pub(crate) const SPAWN_LOCAL_OUTSIDE: &str = "`spawn_local` must be called on a thread \
@@ -345,255 +349,5 @@ impl Schedule for LocalScheduler {
         };
         // Outside the lock; never the last reference (the caller is running the task).
         drop(removed);
-    }
-}
-
-/// A worker's runnable local tasks: its own queue, which no other worker steals from.
-#[derive(Default)]
-pub(crate) struct LocalQueue {
-    tasks: Option<Arc<LocalTasks>>,
-    queue: VecDeque<Task>,
-}
-
-impl LocalQueue {
-    /// Whether this worker ever spawned a local task (it then looks at this queue).
-    #[inline]
-    pub(crate) fn is_active(&self) -> bool {
-        self.tasks.is_some()
-    }
-
-    /// This worker's local tasks, made on first use.
-    pub(crate) fn tasks(&mut self, handle: &Handle, index: usize) -> Arc<LocalTasks> {
-        match &self.tasks {
-            Some(tasks) if tasks.is_owner() => tasks.clone(),
-            _ => {
-                let tasks = LocalTasks::new(handle, Target::Worker(index));
-                self.tasks = Some(tasks.clone());
-                tasks
-            }
-        }
-    }
-
-    pub(crate) fn push(&mut self, task: Task) {
-        self.queue.push_back(task);
-    }
-
-    /// The next local task to run: first what other threads queued, then in FIFO order.
-    pub(crate) fn next(&mut self) -> Option<Task> {
-        let tasks = self.tasks.as_ref()?;
-        tasks.take_inbox(&mut self.queue);
-        self.queue.pop_front()
-    }
-
-    /// Whether a local task is ready to run.
-    pub(crate) fn has_work(&self) -> bool {
-        !self.queue.is_empty() || self.tasks.as_ref().is_some_and(|t| t.has_inbox())
-    }
-
-    /// Whether the worker's thread must stay its owner (`block_in_place` then keeps it).
-    pub(crate) fn has_tasks(&self) -> bool {
-        self.tasks.as_ref().is_some_and(|t| t.has_tasks())
-    }
-
-    /// Forgets the (finished) local tasks, before the worker's core moves to another
-    /// thread; returns what to drop once out of the thread-local borrow.
-    pub(crate) fn detach(&mut self) -> (Option<Arc<LocalTasks>>, VecDeque<Task>) {
-        if let Some(tasks) = &self.tasks {
-            tasks.shutdown();
-        }
-        (self.tasks.take(), std::mem::take(&mut self.queue))
-    }
-}
-
-impl Drop for LocalQueue {
-    /// The worker exits (on its own thread): its local futures are dropped here.
-    fn drop(&mut self) {
-        if let Some(tasks) = &self.tasks {
-            tasks.shutdown();
-        }
-        self.queue.clear();
-    }
-}
-
-/// The calling thread's local tasks on the runtime it runs, for `spawn_local`.
-///
-/// # Panics
-///
-/// Where this thread runs no local tasks (see `SPAWN_LOCAL_OUTSIDE`).
-#[track_caller]
-pub(crate) fn current_local_tasks() -> Arc<LocalTasks> {
-    let worker = context::with_core(|core| match core {
-        Some(Core::MultiThread(core)) => Some(core.local_tasks()),
-        _ => None,
-    });
-    if let Some(tasks) = worker {
-        return tasks;
-    }
-    // A current-thread runtime keeps its local tasks itself: this thread must be driving
-    // it, or be the owner of its local tasks (a `LocalRuntime` entered outside `block_on`).
-    let found = match context::try_current() {
-        Some(handle) if handle.runtime_flavor() == RuntimeFlavor::CurrentThread => {
-            handle.shared.current_thread().local_tasks(&handle)
-        }
-        _ => Err(SPAWN_LOCAL_OUTSIDE),
-    };
-    match found {
-        Ok(tasks) => tasks,
-        Err(message) => panic!("{message}"),
-    }
-}
-
-/// A current-thread runtime for futures that are not `Send`: its `block_on`, its local
-/// tasks and its ordinary tasks share one run queue on the thread that built it.
-///
-/// Build one with [`Builder::build_local`](crate::Builder::build_local). It is `!Send`: it
-/// stays on that thread, which owns its local tasks, so dropping it drops every local
-/// future there. Tasks spawned with [`spawn_local`](crate::task::spawn_local) (inside it)
-/// or [`LocalRuntime::spawn_local`] (from outside) may hold `Rc`, `RefCell` and other
-/// `!Send` state; they are woken from any thread like other tasks. Ordinary `Send` tasks
-/// ([`flywheel::spawn`](crate::spawn), [`LocalRuntime::spawn`]) run on the same queue.
-///
-/// # Examples
-///
-/// ```
-/// use std::cell::RefCell;
-/// use std::rc::Rc;
-///
-/// let rt = flywheel::Builder::new_current_thread().build_local()?;
-/// let log = Rc::new(RefCell::new(Vec::new()));
-/// let task = {
-///     let log = log.clone();
-///     rt.spawn_local(async move { log.borrow_mut().push("local task") })
-/// };
-/// rt.block_on(async {
-///     task.await.unwrap();
-///     log.borrow_mut().push("block_on");
-/// });
-/// assert_eq!(*log.borrow(), ["local task", "block_on"]);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub struct LocalRuntime {
-    runtime: Runtime,
-    tasks: Arc<LocalTasks>,
-    /// `!Send` and `!Sync`: the runtime's local tasks belong to this thread.
-    _owner_thread: PhantomData<*const ()>,
-}
-
-impl LocalRuntime {
-    /// Makes `runtime` (a current-thread one) local to the calling thread.
-    pub(crate) fn new(runtime: Runtime) -> LocalRuntime {
-        let tasks = runtime
-            .handle()
-            .shared
-            .current_thread()
-            .bind_local_tasks(runtime.handle());
-        LocalRuntime {
-            runtime,
-            tasks,
-            _owner_thread: PhantomData,
-        }
-    }
-
-    /// Runs a future, which need not be `Send`, to completion on this thread, running the
-    /// runtime's tasks (local and ordinary) meanwhile.
-    ///
-    /// # Panics
-    ///
-    /// When called inside a runtime (a task, or another `block_on`): `.await` instead.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
-    /// let shared = std::rc::Rc::new(5);
-    /// let out = rt.block_on(async {
-    ///     let shared = shared.clone();
-    ///     flywheel::task::spawn_local(async move { *shared * 2 }).await.unwrap()
-    /// });
-    /// assert_eq!(out, 10);
-    /// ```
-    #[track_caller]
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
-    }
-
-    /// Spawns a local task (its future need not be `Send`); it runs during the next
-    /// `block_on`. See [`spawn_local`](crate::task::spawn_local).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
-    /// let text = std::rc::Rc::new("not Send");
-    /// let task = rt.spawn_local(async move { text.len() });
-    /// assert_eq!(rt.block_on(task).unwrap(), 8);
-    /// ```
-    #[track_caller]
-    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        self.tasks.spawn(future, Spawned::here())
-    }
-
-    /// Spawns an ordinary (`Send`) task on this runtime; see [`Handle::spawn`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
-    /// let task = rt.spawn(async { 1 + 1 });
-    /// assert_eq!(rt.block_on(task).unwrap(), 2);
-    /// ```
-    #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.runtime.spawn(future)
-    }
-
-    /// The runtime's [`Handle`]: it spawns ordinary tasks from any thread. A thread that
-    /// drives the runtime through it (`Handle::block_on`) runs the ordinary tasks only.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
-    /// let handle = rt.handle().clone();
-    /// let task = std::thread::spawn(move || handle.spawn(async { "from a thread" }))
-    ///     .join()
-    ///     .unwrap();
-    /// assert_eq!(rt.block_on(task).unwrap(), "from a thread");
-    /// ```
-    pub fn handle(&self) -> &Handle {
-        self.runtime.handle()
-    }
-
-    /// Makes this runtime the current one on this thread until the guard drops; see
-    /// [`Handle::enter`]. `spawn_local` then works here outside `block_on` too.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let rt = flywheel::Builder::new_current_thread().build_local().unwrap();
-    /// let task = {
-    ///     let _guard = rt.enter();
-    ///     flywheel::task::spawn_local(async { std::rc::Rc::new(3) })
-    /// };
-    /// assert_eq!(*rt.block_on(task).unwrap(), 3);
-    /// ```
-    pub fn enter(&self) -> EnterGuard<'_> {
-        self.runtime.enter()
-    }
-}
-
-impl fmt::Debug for LocalRuntime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LocalRuntime")
-            .field("handle", self.runtime.handle())
-            .finish()
     }
 }
