@@ -1,6 +1,6 @@
 //! `spawn_local`: tasks whose futures are not `Send`, pinned to the thread that spawns them.
 //!
-//! The machinery lives in `runtime/local.rs` (where local tasks queue, how other threads
+//! The machinery lives in `runtime/local/` (where local tasks queue, how other threads
 //! wake them, who drops them) and `task/cell.rs` (rules L1-L3, which keep a `!Send` future
 //! and output on their owner thread although the task itself is shared like any other).
 
