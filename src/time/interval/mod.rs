@@ -1,4 +1,7 @@
 //! `interval` and `interval_at`: a ticker that completes once per period.
+//!
+//! `mod.rs` holds the constructors, the `Interval` type, ticking and `MissedTickBehavior`;
+//! `reset.rs` the methods that move the schedule (`reset`, `reset_at`, ...).
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -11,6 +14,8 @@ use crate::task::id::{self, Leaf};
 use crate::time::clock::far_future;
 use crate::time::entry::{self, Entry};
 use crate::time::Instant;
+
+mod reset;
 
 /// Lateness below which a tick counts as on time: the next one is scheduled a period after
 /// the missed deadline whatever the behaviour, so ordinary timer jitter never shifts the
@@ -242,114 +247,6 @@ impl Interval {
         // until the next tick is polled.
         self.entry.reset(next);
         Poll::Ready(due)
-    }
-
-    /// Restarts the schedule: the next tick completes one period from now.
-    ///
-    /// # Panics
-    ///
-    /// Outside a flywheel runtime (it reads the runtime's clock).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use flywheel::time::Instant;
-    ///
-    /// flywheel::run(async {
-    ///     let mut ticker = flywheel::time::interval(Duration::from_millis(10));
-    ///     ticker.tick().await;
-    ///     let before = Instant::now();
-    ///     ticker.reset();
-    ///     ticker.tick().await;
-    ///     assert!(Instant::now() >= before + Duration::from_millis(10));
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn reset(&mut self) {
-        let now = self.entry.clock_now();
-        self.entry.reset(add(now, self.period));
-    }
-
-    /// Restarts the schedule from now: the next tick completes at once, the following ones
-    /// a period apart from it.
-    ///
-    /// # Panics
-    ///
-    /// Outside a flywheel runtime (it reads the runtime's clock).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use flywheel::time::Instant;
-    ///
-    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
-    /// rt.block_on(async {
-    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
-    ///     ticker.tick().await;
-    ///     flywheel::time::advance(Duration::from_secs(5)).await;
-    ///     ticker.reset_immediately();
-    ///     let now = Instant::now();
-    ///     assert_eq!(ticker.tick().await, now);
-    ///     assert_eq!(ticker.tick().await, now + Duration::from_secs(60));
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn reset_immediately(&mut self) {
-        let now = self.entry.clock_now();
-        self.entry.reset(now);
-    }
-
-    /// Restarts the schedule: the next tick completes `after` from now, the following ones
-    /// a period apart from it.
-    ///
-    /// # Panics
-    ///
-    /// Outside a flywheel runtime (it reads the runtime's clock).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use flywheel::time::Instant;
-    ///
-    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
-    /// rt.block_on(async {
-    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
-    ///     ticker.tick().await;
-    ///     let now = Instant::now();
-    ///     ticker.reset_after(Duration::from_secs(5));
-    ///     assert_eq!(ticker.tick().await, now + Duration::from_secs(5));
-    /// });
-    /// ```
-    #[track_caller]
-    pub fn reset_after(&mut self, after: Duration) {
-        let now = self.entry.clock_now();
-        self.entry.reset(add(now, after));
-    }
-
-    /// Moves the schedule: the next tick completes at `deadline` (at once if it has passed),
-    /// the following ones a period apart from it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use flywheel::time::Instant;
-    ///
-    /// let rt = flywheel::Builder::new_current_thread().start_paused(true).build().unwrap();
-    /// rt.block_on(async {
-    ///     let mut ticker = flywheel::time::interval(Duration::from_secs(60));
-    ///     ticker.tick().await;
-    ///     let at = Instant::now() + Duration::from_secs(90);
-    ///     ticker.reset_at(at);
-    ///     assert_eq!(ticker.tick().await, at);
-    ///     assert_eq!(ticker.tick().await, at + Duration::from_secs(60));
-    /// });
-    /// ```
-    pub fn reset_at(&mut self, deadline: Instant) {
-        self.entry.reset(deadline);
     }
 
     /// The behaviour after missed ticks.
