@@ -1,5 +1,6 @@
-//! The transitions of the state word: each `transition_*` (and the join-waker handshake)
-//! is one compare-exchange loop that returns a `#[must_use]` decision for `cell.rs` to act on.
+//! The transitions of the state word: `impl State` and the `#[must_use]` decisions it
+//! returns. Each `transition_*` (and each step of the join-waker handshake) is one
+//! compare-exchange loop over the word; `cell.rs` acts on what it returns.
 
 use super::{
     Snapshot, State, CANCELLED, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, NOTIFIED, RUNNING,
