@@ -1,4 +1,4 @@
-//! Loom models of an I/O source's readiness word and waiter lists (`scheduled_io.rs`):
+//! Loom models of an I/O source's readiness word and waiter lists (`scheduled_io/`):
 //! several waiters race the reactor setting readiness, each other clearing it, a waiter
 //! leaving its slot, and shutdown. A lost wake-up leaves a waiter parked for ever, which
 //! loom reports as a deadlock; a stranded waiter the same.

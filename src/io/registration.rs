@@ -14,7 +14,7 @@
 //!   call (unless a newer event arrived), so the caller's next wait really sleeps.
 //!
 //! The first two spend one unit of the task's cooperative budget per poll; all three fail
-//! once the runtime has shut down (see `scheduled_io.rs`).
+//! once the runtime has shut down (see `scheduled_io/`).
 
 use std::io;
 use std::panic::{self, AssertUnwindSafe};

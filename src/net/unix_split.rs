@@ -1,5 +1,5 @@
 //! Read and write halves of a `UnixStream`: `split` / `into_split`, defined by the same
-//! `split_halves!` as the TCP ones (see split.rs for why they need no lock).
+//! `split_halves!` as the TCP ones (see split/mod.rs for why they need no lock).
 
 split_halves!(
     UnixStream,

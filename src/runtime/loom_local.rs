@@ -2,7 +2,7 @@
 //! wakes or aborts a task that only its owner thread may poll and drop, while the owner
 //! runs it or parks.
 //!
-//! They run the real state word (`task/state.rs`) and the real `Parker` (with the stand-in
+//! They run the real state word (`task/state/`) and the real `Parker` (with the stand-in
 //! driver of `park.rs`'s models), around a model of the owner's loop: take a task from its
 //! own queue or its inbox, run it as `Cell::run` does (the same transitions, in the same
 //! order), park when there is nothing to run. The inbox is a loom mutex standing in for the

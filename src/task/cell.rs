@@ -10,7 +10,7 @@
 //!
 //! # Who may touch which field, in which state
 //!
-//! This is the one authoritative list (`state.rs` documents the bits and points here);
+//! This is the one authoritative list (`state/` documents the bits and points here);
 //! every `unsafe` block below cites a rule from it.
 //!
 //! - `header.state`: anyone, atomically.

@@ -1,4 +1,4 @@
-//! Loom models of the task state word (`state.rs`): the interleavings of the racing
+//! Loom models of the task state word (`state/`): the interleavings of the racing
 //! transitions (up to four preemptions per execution) are explored, with loom's
 //! weak-memory model. Once built, the whole run takes about 3 s on 2 cores (5 preemptions:
 //! ~9 s; unbounded: over 5 minutes).
