@@ -1,13 +1,14 @@
-//! The only code that touches crossbeam-deque: `Steal::Retry` is handled here so the worker
-//! loop reads as plain `Option`s.
+//! The schedulers' queues: the shared `Injector` (a ring behind a lock, both flavours), and
+//! the only code that touches crossbeam-deque (each worker's local queue): `Steal::Retry`
+//! is handled here so the worker loop reads as plain `Option`s.
 //!
-//! Under `--cfg flywheel_loom` (the crate's unit tests only) the multi-thread scheduler's
-//! `Injector`, `Worker` and `Stealer` are replaced by a mutex-protected queue that loom can
-//! model (`loom_queue` below). It keeps what the wake-up protocol relies on from crossbeam's
-//! memory orderings: a push to a worker's local queue publishes the new length with a plain
-//! release store (no read-modify-write, no SeqCst), and `is_empty` reads it without taking the
-//! lock, so a lost wake-up caused by a weak "is anybody asleep?" check after a push is
-//! visible to loom as it is on real hardware.
+//! Under `--cfg flywheel_loom` (the crate's unit tests only) the local queues' `Worker` and
+//! `Stealer` are replaced by the `Injector` itself, which loom can model (`loom_queue`
+//! below). It keeps what the wake-up protocol relies on from crossbeam's memory orderings:
+//! a push publishes the new length with a plain release store (no read-modify-write, no
+//! SeqCst), and `is_empty` reads it without taking the lock, so a lost wake-up caused by a
+//! weak "is anybody asleep?" check after a push is visible to loom as it is on real
+//! hardware.
 
 #[cfg(not(all(test, flywheel_loom)))]
 pub(crate) use crossbeam_deque::{Stealer, Worker};
@@ -26,8 +27,8 @@ pub(crate) const INJECTOR_BATCH: usize = 32;
 /// An empty injector whose ring grew past this many slots gives the memory back.
 const KEEP_CAPACITY: usize = 4096;
 
-/// The multi-thread scheduler's shared queue: a ring behind a lock, with its length
-/// mirrored in an atomic so emptiness checks take no lock.
+/// The shared queue of both schedulers (remote spawns and wakes): a ring behind a lock, with
+/// its length mirrored in an atomic so emptiness checks take no lock.
 ///
 /// Not crossbeam's `Injector`: that one is a list of 63-slot blocks, allocated by the
 /// pushing thread and freed by the worker that empties them. With glibc's allocator, that
@@ -59,15 +60,8 @@ impl<T> Injector<T> {
 
     /// Takes the task at the front.
     pub(crate) fn pop(&self) -> Option<T> {
-        // No fence here: a push this misses is found at the next look, or by `is_empty`
-        // before the worker sleeps.
-        if self.len.load(Acquire) == 0 {
-            return None;
-        }
-        let mut items = self.items.lock();
-        let item = items.pop_front();
-        self.emptied(&mut items);
-        item
+        // A limit of 1: nothing goes to the sink.
+        self.pop_batch(1, 1, drop)
     }
 
     /// Takes the task at the front and hands up to `limit - 1` more to `sink` (under the
@@ -79,6 +73,8 @@ impl<T> Injector<T> {
         takers: usize,
         mut sink: impl FnMut(T),
     ) -> Option<T> {
+        // No fence here: a push this misses is found at the next look, or by `is_empty`
+        // before the worker sleeps.
         if self.len.load(Acquire) == 0 {
             return None;
         }
@@ -182,14 +178,11 @@ use crossbeam_deque::Steal;
 #[cfg(all(test, flywheel_loom))]
 use loom_queue::Steal;
 
-/// Mutex queues with crossbeam-deque's API subset, for the loom models.
+/// crossbeam-deque's local-queue API subset over `Injector`, for the loom models.
 #[cfg(all(test, flywheel_loom))]
 mod loom_queue {
-    use std::collections::VecDeque;
-
-    use crate::sync::atomic::AtomicUsize;
-    use crate::sync::atomic::Ordering::{Acquire, Release, SeqCst};
-    use crate::sync::{atomic, Arc, Mutex};
+    use super::Injector;
+    use crate::sync::Arc;
 
     /// crossbeam's three-way steal result (these queues never ask to retry).
     pub(crate) enum Steal<T> {
@@ -199,70 +192,21 @@ mod loom_queue {
         Retry,
     }
 
-    struct Inner<T> {
-        items: Mutex<VecDeque<T>>,
-        /// `items.len()`, stored (never read-modify-written) under the lock; read without it.
-        len: AtomicUsize,
-    }
-
-    impl<T> Inner<T> {
-        fn new() -> Inner<T> {
-            Inner {
-                items: Mutex::new(VecDeque::new()),
-                len: AtomicUsize::new(0),
-            }
-        }
-
-        fn push(&self, item: T) {
-            let mut items = self.items.lock();
-            items.push_back(item);
-            // crossbeam's `Worker::push`: a release fence, then a relaxed store of `back`.
-            self.len.store(items.len(), Release);
-        }
-
-        fn pop(&self) -> Option<T> {
-            let mut items = self.items.lock();
-            let item = items.pop_front();
-            self.len.store(items.len(), Release);
-            item
-        }
-
-        /// Moves up to `limit` items into `dest` and pops one of them.
-        fn steal_batch_and_pop(&self, dest: &Worker<T>, limit: usize) -> Steal<T> {
-            let mut items = self.items.lock();
-            let Some(first) = items.pop_front() else {
-                return Steal::Empty;
-            };
-            let take = items.len().div_ceil(2).min(limit.saturating_sub(1));
-            for _ in 0..take {
-                if let Some(item) = items.pop_front() {
-                    dest.push(item);
-                }
-            }
-            self.len.store(items.len(), Release);
-            Steal::Success(first)
-        }
-
-        fn len(&self) -> usize {
-            self.len.load(Acquire)
-        }
-
-        fn is_empty(&self) -> bool {
-            // crossbeam's `Stealer::is_empty`: acquire loads around a SeqCst fence.
-            atomic::fence(SeqCst);
-            self.len.load(Acquire) == 0
+    impl<T> From<Option<T>> for Steal<T> {
+        fn from(item: Option<T>) -> Steal<T> {
+            item.map_or(Steal::Empty, Steal::Success)
         }
     }
 
     /// A worker's local queue (FIFO).
-    pub(crate) struct Worker<T>(Arc<Inner<T>>);
+    pub(crate) struct Worker<T>(Arc<Injector<T>>);
 
     /// Another worker's handle on it.
-    pub(crate) struct Stealer<T>(Arc<Inner<T>>);
+    pub(crate) struct Stealer<T>(Arc<Injector<T>>);
 
     impl<T> Worker<T> {
         pub(crate) fn new_fifo() -> Worker<T> {
-            Worker(Arc::new(Inner::new()))
+            Worker(Arc::new(Injector::new()))
         }
         pub(crate) fn stealer(&self) -> Stealer<T> {
             Stealer(self.0.clone())
@@ -282,14 +226,14 @@ mod loom_queue {
     }
 
     impl<T> Stealer<T> {
+        /// Half of the queue, as crossbeam's: one returned, the rest moved into `dest`.
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
-            self.0.steal_batch_and_pop(dest, usize::MAX)
+            self.0
+                .pop_batch(usize::MAX, 2, |item| dest.push(item))
+                .into()
         }
         pub(crate) fn steal(&self) -> Steal<T> {
-            match self.0.pop() {
-                Some(item) => Steal::Success(item),
-                None => Steal::Empty,
-            }
+            self.0.pop().into()
         }
         pub(crate) fn is_empty(&self) -> bool {
             self.0.is_empty()
