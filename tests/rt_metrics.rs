@@ -108,11 +108,12 @@ fn park_counts_grow_and_park_unpark_is_odd_while_parked() {
             .build()
             .unwrap();
         let m = mt.handle().metrics();
-        // Idle workers park: some worker is seen parked (odd) with its park counted.
-        wait_until(|| (0..2).any(|i| m.worker_park_unpark_count(i) % 2 == 1));
-        assert!(sum(&m, RuntimeMetrics::worker_park_count) >= 1);
+        // Idle workers park: both are seen parked (odd) with their parks counted. (With
+        // one still searching, that one could take the task below without any unpark.)
+        wait_until(|| (0..2).all(|i| m.worker_park_unpark_count(i) % 2 == 1));
+        assert!(sum(&m, RuntimeMetrics::worker_park_count) >= 2);
         let both = sum(&m, RuntimeMetrics::worker_park_unpark_count);
-        // A task wakes a worker: its unpark is counted.
+        // A task wakes a parked worker: its unpark is counted.
         mt.block_on(mt.spawn(async {})).unwrap();
         assert!(sum(&m, RuntimeMetrics::worker_park_unpark_count) > both);
     });
